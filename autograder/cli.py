@@ -1,0 +1,63 @@
+"""The ``ccdlab`` command line: one thin command per verb.
+
+Each command parses its options here and calls a keyword-only ``main`` in
+the module that does the work, so defaults are written once, in that module.
+"""
+
+import argparse
+import sys
+
+
+def _data(args):
+    from sample_data import simulate
+
+    return simulate.main(out=args.out, size=args.size, seed=args.seed, force=args.force)
+
+
+def _lab(args):
+    from . import labserver
+
+    return labserver.main(port=args.port, no_browser=args.no_browser, extra_args=args.extra)
+
+
+def build_parser():
+    """Return the argument parser of ``ccdlab`` with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="ccdlab",
+        description="CCD data reduction lab: data, notebooks and grading.",
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="COMMAND", required=True)
+
+    data = verbs.add_parser(
+        "data",
+        help="regenerate the simulated frames (the bundled set by default)",
+        description="Write a simulated night of CCD frames and its truth file.",
+    )
+    data.add_argument("--out", default=None, help="folder to write into (default: the bundled sample_data/frames)")
+    data.add_argument("--size", default=None, help="frame size in pixels, N or NYxNX (default: the bundled size)")
+    data.add_argument("--seed", type=int, default=None, help="random seed (default: the bundled seed)")
+    data.add_argument("--force", action="store_true", help="replace differing frames already in --out")
+    data.set_defaults(run=_data)
+
+    lab = verbs.add_parser(
+        "lab",
+        help="open JupyterLab on the lab notebooks",
+        description="Start JupyterLab on labs/ccd_reduction and print its URL.",
+    )
+    lab.add_argument("--port", type=int, default=None, help="port to listen on (default: a free one)")
+    lab.add_argument("--no-browser", action="store_true", help="do not try to open a web browser")
+    lab.add_argument("extra", nargs=argparse.REMAINDER, help="further options passed to jupyter lab")
+    lab.set_defaults(run=_lab)
+
+    return parser
+
+
+def main(argv=None):
+    """Run ``ccdlab`` with ``argv`` (default: the process arguments)."""
+    args = build_parser().parse_args(argv)
+    status = args.run(args)
+    return 0 if status is None else int(status)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Facts about the lab: file names, exposure times, gain and plot ranges.
+
+Every notebook, the reference solutions, the simulator that makes the
+bundled frames and the autograder read these values from here, so each fact
+is written exactly once.
+"""
+
+#: Detector gain in electrons per ADU.
+GAIN_E_PER_ADU = 2.0
+
+#: Exposure time of every dark frame, in seconds.
+DARK_EXPTIME_S = 60.0
+
+#: Exposure time of the R-band science frame, in seconds.
+SCIENCE_EXPTIME_S = 180.0
+
+#: Exposure times of the five R-band twilight flats, in seconds.  They grow
+#: as the sky darkens, so the flats reach similar counts.
+FLAT_EXPTIMES_S = (2.0, 2.5, 3.0, 4.0, 5.0)
+
+#: Counts range (ADU) that the bias histogram is zoomed to.
+BIAS_HISTOGRAM_RANGE_ADU = (1300, 1700)
+
+#: Raw frames are unsigned 16-bit integers: this is the largest value.
+SATURATION_ADU = 65535
+
+#: Names of the raw frames, as the observatory's camera software wrote them.
+BIAS_FILES = tuple(
+    [f"CalR-{i:04d}Bias.fit" for i in range(1, 11)]
+    + [f"CalV-{i:04d}Bias.fit" for i in range(1, 11)]
+)
+DARK_FILES = tuple(
+    [f"CalR-{i:04d}Dark.fit" for i in range(1, 6)]
+    + [f"CalV-{i:04d}Dark.fit" for i in range(1, 6)]
+)
+FLAT_FILES = tuple(f"CalR-{i:04d}R.fit" for i in range(1, 6))
+SCIENCE_FILE = "M101_MartiC_180-0001.fit"
+
+#: Frames the first notebooks look at one at a time.
+FIRST_BIAS_FILE = BIAS_FILES[0]
+FIRST_DARK_FILE = DARK_FILES[0]
+FIRST_FLAT_FILE = FLAT_FILES[0]
+
+#: The truth file written beside the frames by the simulator.
+TRUTH_FILE = "truth.json"
+
+#: Products the students write into their scratch folder.
+REDUCED_DIRNAME = "Reduced_data"
+MASTER_BIAS_FILE = "combined_bias.fits"
+MASTER_DARK_FILE = "combined_dark.fits"
+MASTER_FLAT_FILE = "combined_flat.fits"
+CALIBRATED_SCIENCE_FILE = "M101_MartiC_180-0001_proc.fits"
+
+#: Header keyword that process_data sets on a calibrated frame.
+CALIBRATED_KEYWORD = "CALIBRAT"
