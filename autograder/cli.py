@@ -20,6 +20,18 @@ def _lab(args):
     return labserver.main(port=args.port, no_browser=args.no_browser, extra_args=args.extra)
 
 
+def _release(args):
+    from . import release
+
+    return release.main_release(bundle=args.bundle)
+
+
+def _check(args):
+    from . import release
+
+    return release.main_check()
+
+
 def build_parser():
     """Return the argument parser of ``ccdlab`` with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -48,6 +60,23 @@ def build_parser():
     lab.add_argument("--no-browser", action="store_true", help="do not try to open a web browser")
     lab.add_argument("extra", nargs=argparse.REMAINDER, help="further options passed to jupyter lab")
     lab.set_defaults(run=_lab)
+
+    release = verbs.add_parser(
+        "release",
+        help="regenerate labs/ from the instructor notebooks in solutions/",
+        description="Run nbgrader generate_assignment on solutions/ccd_reduction and "
+        "write the student notebooks to labs/ccd_reduction.",
+    )
+    release.add_argument("--bundle", metavar="OUT.zip", default=None,
+                         help="also write the zip a TA hands out (notebooks, helpers, frames)")
+    release.set_defaults(run=_release)
+
+    check = verbs.add_parser(
+        "check",
+        help="fail if labs/ is out of sync with solutions/ or leaks a solution",
+        description="Regenerate the student notebooks in a scratch folder and compare.",
+    )
+    check.set_defaults(run=_check)
 
     return parser
 

@@ -1,0 +1,87 @@
+"""The nbgrader course in one place: ids, folders and nbgrader settings.
+
+``nbgrader_config.py`` at the repository root, ``ccdlab release``,
+``ccdlab check`` and ``ccdlab grade`` all build their nbgrader
+configuration with :func:`nbgrader_config`, so no folder name or id is
+written twice.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from traitlets.config import Config
+
+#: Repository root: the folder holding ``solutions/`` and ``labs/``.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+COURSE_ID = "ccd_lab"
+ASSIGNMENT_ID = "ccd_reduction"
+
+#: nbgrader's "source" folder: the instructor notebooks with solutions.
+SOURCE_DIRNAME = "solutions"
+#: nbgrader's "release" folder: what students get.
+RELEASE_DIRNAME = "labs"
+
+#: The stub that replaces every solution in the student version.
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+TEXT_STUB = "YOUR ANSWER HERE"
+
+#: nbgrader's default markers (kept as they are), listed here so the leak
+#: check can prove none of them reaches students.
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+HIDDEN_TEST_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+#: Folders nbgrader must never copy around (products, caches).
+IGNORED = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "Reduced_data"]
+
+
+def ensure_tools_on_path():
+    """Put this interpreter's scripts folder first on ``PATH``.
+
+    nbgrader runs ``alembic`` as a command to set up a gradebook; when the
+    virtual environment's Python is run without activating it, that command
+    is found only this way.
+    """
+    scripts = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != scripts:
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
+def source_dir(root=REPO_ROOT):
+    """Return the folder of the instructor notebooks of the assignment."""
+    return Path(root) / SOURCE_DIRNAME / ASSIGNMENT_ID
+
+
+def release_dir(root=REPO_ROOT):
+    """Return the folder of the student notebooks of the assignment."""
+    return Path(root) / RELEASE_DIRNAME / ASSIGNMENT_ID
+
+
+def nbgrader_config(root=REPO_ROOT, db_path=None):
+    """Build the nbgrader configuration of the course.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        Course root: the folder that holds ``solutions/`` and ``labs/``
+        (and, when grading, ``submitted/``, ``autograded/``, ``feedback/``).
+    db_path : str or pathlib.Path, optional
+        Gradebook file; defaults to ``gradebook.db`` in ``root``.
+
+    Returns
+    -------
+    traitlets.config.Config
+    """
+    root = Path(root).resolve()
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.course_id = COURSE_ID
+    config.CourseDirectory.source_directory = SOURCE_DIRNAME
+    config.CourseDirectory.release_directory = RELEASE_DIRNAME
+    config.CourseDirectory.ignore = list(IGNORED)
+    db = Path(db_path) if db_path is not None else root / "gradebook.db"
+    config.CourseDirectory.db_url = f"sqlite:///{db.resolve()}"
+    config.ClearSolutions.code_stub = {"python": CODE_STUB}
+    config.ClearSolutions.text_stub = TEXT_STUB
+    return config
