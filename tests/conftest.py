@@ -1,0 +1,188 @@
+"""Shared fixtures: a seeded factory of small raw CCD frames and file digests.
+
+The factory writes frames the way the observatory camera does (unsigned
+16-bit integers, IMAGETYP and EXPTIME in the header) but only a few dozen
+pixels on a side, so that tests run in milliseconds.  It keeps the
+noiseless components it used, so a test can compare a reduction with the
+truth or with an independent implementation such as ccdproc.
+"""
+
+import contextlib
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from convenience_functions import lab
+
+#: Small and deliberately not square, so a swapped axis shows up.
+FACTORY_SHAPE = (24, 40)
+FACTORY_SEED = 20240131
+
+
+class FrameFactory:
+    """Write small seeded raw frames with known noiseless components.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        Where the frames are written.
+    shape : tuple of int
+        (ny, nx) of every frame, pixels.
+    seed : int
+        Seed of the fixed detector pattern and of the noise generator.
+
+    Attributes
+    ----------
+    bias_adu : numpy.ndarray
+        Noiseless bias level per pixel, ADU (about 1500 with a column
+        pattern).
+    dark_e_per_s : numpy.ndarray
+        Dark current per pixel, e-/s, with a few hot pixels.
+    flat : numpy.ndarray
+        Pixel sensitivity with median 1 (a smooth gradient plus dust).
+    read_noise_e : float
+        Read noise, e- rms.
+    gain : float
+        Gain, e-/ADU (the lab's value).
+    """
+
+    def __init__(self, folder, shape=FACTORY_SHAPE, seed=FACTORY_SEED):
+        self.folder = Path(folder)
+        self.shape = tuple(shape)
+        self.gain = lab.GAIN_E_PER_ADU
+        self.read_noise_e = 8.0
+        self.rng = np.random.default_rng(seed)
+        ny, nx = self.shape
+        yy, xx = np.mgrid[0:ny, 0:nx]
+        self.bias_adu = 1500.0 + 4.0 * np.sin(xx / 3.0) + self.rng.normal(0.0, 2.0, self.shape)
+        self.dark_e_per_s = np.full(self.shape, 0.3)
+        self.hot_pixels = np.zeros(self.shape, dtype=bool)
+        self.hot_pixels.flat[self.rng.choice(ny * nx, size=max(1, ny * nx // 100), replace=False)] = True
+        self.dark_e_per_s[self.hot_pixels] = 40.0
+        flat = 1.0 + 0.08 * (xx / nx - 0.5) - 0.05 * (yy / ny) ** 2
+        flat[ny // 3 : ny // 3 + 3, nx // 4 : nx // 4 + 3] *= 0.85  # a dust spot
+        self.flat = flat / np.median(flat)
+
+    # -- writing -----------------------------------------------------------
+    def write(self, name, data, exptime=None, imagetyp=None, dtype=np.uint16, **cards):
+        """Write ``data`` (ADU) to ``folder/name`` and return the path as a str.
+
+        Values are rounded and clipped to the 16-bit range like a real
+        camera's when ``dtype`` is an unsigned integer type.  ``exptime``
+        (seconds) and ``imagetyp`` go into the header when not None, and
+        so do any extra ``cards``.
+        """
+        header = fits.Header()
+        if imagetyp is not None:
+            header["IMAGETYP"] = imagetyp
+        if exptime is not None:
+            header["EXPTIME"] = exptime
+        for key, value in cards.items():
+            header[key] = value
+        data = np.asarray(data, dtype=float)
+        if np.issubdtype(np.dtype(dtype), np.unsignedinteger):
+            data = np.clip(np.rint(data), 0, np.iinfo(dtype).max)
+        path = self.folder / name
+        fits.PrimaryHDU(data.astype(dtype), header).writeto(path, overwrite=True)
+        return str(path)
+
+    def _electrons_to_adu(self, electrons_expected):
+        """Photon-noisy electrons plus read noise, returned in ADU."""
+        electrons = self.rng.poisson(np.clip(electrons_expected, 0, None)).astype(float)
+        electrons += self.rng.normal(0.0, self.read_noise_e, self.shape)
+        return electrons / self.gain
+
+    # -- frame types -------------------------------------------------------
+    def bias(self, name, **cards):
+        """Write a bias frame (EXPTIME 0 s) and return its path."""
+        adu = self.bias_adu + self._electrons_to_adu(np.zeros(self.shape))
+        return self.write(name, adu, exptime=0.0, imagetyp="Bias Frame", **cards)
+
+    def dark(self, name, exptime=lab.DARK_EXPTIME_S, **cards):
+        """Write a dark frame of ``exptime`` seconds and return its path."""
+        adu = self.bias_adu + self._electrons_to_adu(self.dark_e_per_s * exptime)
+        return self.write(name, adu, exptime=exptime, imagetyp="Dark Frame", **cards)
+
+    def light(self, name, exptime, sky_e_per_s, imagetyp="Light Frame", **cards):
+        """Write an exposed frame: bias + dark + flat * sky, with noise.
+
+        ``sky_e_per_s`` (scalar or array, e-/s before the flat) is the
+        illumination; the noiseless calibrated frame is
+        ``sky_e_per_s * exptime / gain`` ADU.
+        """
+        electrons = (self.flat * sky_e_per_s + self.dark_e_per_s) * exptime
+        adu = self.bias_adu + self._electrons_to_adu(electrons)
+        return self.write(name, adu, exptime=exptime, imagetyp=imagetyp, **cards)
+
+    def flat_frame(self, name, exptime, sky_e_per_s=12000.0, **cards):
+        """Write a twilight flat of ``exptime`` seconds and return its path."""
+        return self.light(name, exptime, sky_e_per_s, imagetyp="Flat Field", **cards)
+
+    def night(self, n_bias=5, n_dark=4, flat_exptimes=(2.0, 3.0, 4.0), science_exptime=lab.SCIENCE_EXPTIME_S):
+        """Write a complete small night and return the file names by kind.
+
+        Returns
+        -------
+        dict
+            ``bias``, ``dark`` and ``flat`` lists of paths, ``science`` path,
+            and ``sky_e_per_s``: the science frame's illumination (e-/s).
+        """
+        ny, nx = self.shape
+        yy, xx = np.mgrid[0:ny, 0:nx]
+        galaxy = 60.0 * np.exp(-((yy - ny / 2) ** 2 + (xx - nx / 2) ** 2) / (2 * 4.0**2))
+        sky = 20.0 + galaxy
+        # Twilight fades: later flats get longer exposures and reach similar counts.
+        flat_rates = [24000.0 / t for t in flat_exptimes]
+        return {
+            "bias": [self.bias(f"bias{i:02d}.fit") for i in range(n_bias)],
+            "dark": [self.dark(f"dark{i:02d}.fit") for i in range(n_dark)],
+            "flat": [
+                self.flat_frame(f"flat{i:02d}.fit", t, rate)
+                for i, (t, rate) in enumerate(zip(flat_exptimes, flat_rates))
+            ],
+            "science": self.light("science.fit", science_exptime, sky),
+            "sky_e_per_s": sky,
+        }
+
+
+@pytest.fixture
+def frames(tmp_path):
+    """A :class:`FrameFactory` writing into a fresh temporary folder."""
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    return FrameFactory(folder)
+
+
+@pytest.fixture
+def night(frames):
+    """A small complete night written by :func:`frames`; see FrameFactory.night."""
+    return frames.night()
+
+
+def sha256_of(paths):
+    """Map each existing path to the sha256 digest of its bytes."""
+    digests = {}
+    for path in paths:
+        path = Path(path)
+        if path.is_file():
+            digests[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digests
+
+
+@contextlib.contextmanager
+def files_unchanged(folder):
+    """Assert that no file under ``folder`` is changed, added or removed inside the block."""
+    folder = Path(folder)
+    before = sha256_of(sorted(folder.rglob("*")))
+    yield
+    after = sha256_of(sorted(folder.rglob("*")))
+    assert after == before, "input files were modified, added or removed"
+
+
+@pytest.fixture
+def unchanged():
+    """The :func:`files_unchanged` context manager, as a fixture."""
+    return files_unchanged
