@@ -332,6 +332,17 @@ def _stack_frames(filenames, argname):
     return stack, headers, paths
 
 
+def _read_master(inputs, argname, shape):
+    """Read the master ``inputs[argname]`` and check it has the raw frame's shape."""
+    data, header = _read_frame(inputs[argname], argname)
+    if data.shape != shape:
+        raise ValueError(
+            f"{argname} '{inputs[argname]}' has shape {data.shape} but "
+            f"filename '{inputs['filename']}' has shape {shape}"
+        )
+    return data, header
+
+
 def _median_of_own_stack(stack):
     """Median along the first axis of a stack that the caller owns.
 
@@ -637,17 +648,11 @@ def process_data(filename, new_filename, bias_file, dark_file, flat_file):
 
     raw, header = _read_frame(inputs["filename"], "filename")
     raw_exptime = _exposure_time(header, inputs["filename"])
-    masters = {}
-    for argname in ("bias_file", "dark_file", "flat_file"):
-        masters[argname], master_header = _read_frame(inputs[argname], argname)
-        if masters[argname].shape != raw.shape:
-            raise ValueError(
-                f"{argname} '{inputs[argname]}' has shape {masters[argname].shape} but "
-                f"filename '{inputs['filename']}' has shape {raw.shape}"
-            )
-        if argname == "dark_file":
-            dark_exptime = _exposure_time(master_header, inputs[argname])
-    flat_level = np.median(masters["flat_file"])
+    bias, _ = _read_master(inputs, "bias_file", raw.shape)
+    dark, dark_header = _read_master(inputs, "dark_file", raw.shape)
+    dark_exptime = _exposure_time(dark_header, inputs["dark_file"])
+    flat, _ = _read_master(inputs, "flat_file", raw.shape)
+    flat_level = np.median(flat)
     if not flat_level > 0:  # also catches NaN
         raise ValueError(
             f"flat_file '{inputs['flat_file']}' has median {flat_level}; a flat field "
@@ -656,9 +661,9 @@ def process_data(filename, new_filename, bias_file, dark_file, flat_file):
 
     # Remove the bias, then the dark scaled to this frame's exposure time,
     # then divide by the flat field.
-    calibrated = raw - masters["bias_file"]
-    calibrated -= _scale_dark(masters["dark_file"], raw_exptime, dark_exptime)
-    calibrated /= masters["flat_file"]
+    calibrated = raw - bias
+    calibrated -= _scale_dark(dark, raw_exptime, dark_exptime)
+    calibrated /= flat
 
     note = (
         f"Calibrated: bias {os.path.basename(inputs['bias_file'])}, "
