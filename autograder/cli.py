@@ -55,11 +55,12 @@ def build_parser():
         "lab",
         help="open JupyterLab on the lab notebooks",
         description="Start JupyterLab on labs/ccd_reduction and print its URL.",
+        epilog="Any other option is passed on to jupyter lab, e.g. --ServerApp.ip=0.0.0.0.",
+        allow_abbrev=False,
     )
     lab.add_argument("--port", type=int, default=None, help="port to listen on (default: a free one)")
     lab.add_argument("--no-browser", action="store_true", help="do not try to open a web browser")
-    lab.add_argument("extra", nargs=argparse.REMAINDER, help="further options passed to jupyter lab")
-    lab.set_defaults(run=_lab)
+    lab.set_defaults(run=_lab, extra=[], forwards_unknown=True)
 
     release = verbs.add_parser(
         "release",
@@ -83,7 +84,13 @@ def build_parser():
 
 def main(argv=None):
     """Run ``ccdlab`` with ``argv`` (default: the process arguments)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # Only `lab` takes options it does not know: they go to jupyter lab.
+        if not getattr(args, "forwards_unknown", False):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.extra = unknown
     status = args.run(args)
     return 0 if status is None else int(status)
 
