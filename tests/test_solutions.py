@@ -12,8 +12,10 @@ Three kinds of evidence:
 """
 
 import inspect
+import json
 import math
 import os
+import warnings
 from pathlib import Path
 
 import astropy.units as u
@@ -22,9 +24,11 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.nddata import CCDData
+from astropy.wcs import FITSFixedWarning
 
 import solutions
 from convenience_functions import lab
+from conftest import sha256_of
 
 PUBLIC_API = (
     "calc_dark_current",
@@ -65,6 +69,13 @@ def reduce_with_solutions(night, out_dir):
 
 def reduce_with_ccdproc(night):
     """The same reduction done by ccdproc, reading the raw files itself."""
+    with warnings.catch_warnings():
+        # CCDData.read parses a WCS and notes that it derived MJD-OBS from DATE-OBS.
+        warnings.simplefilter("ignore", FITSFixedWarning)
+        return _reduce_with_ccdproc(night)
+
+
+def _reduce_with_ccdproc(night):
     bias = ccdproc.combine(night["bias"], method="median", unit="adu")
     darks = [ccdproc.subtract_bias(CCDData.read(name, unit="adu"), bias) for name in night["dark"]]
     dark = ccdproc.combine(darks, method="median")
@@ -516,3 +527,159 @@ def test_process_data_fails(frames, night, masters, tmp_path, unchanged):
         with pytest.raises(FileNotFoundError, match="no_folder"):
             solutions.process_data(sci, str(tmp_path / "no_folder" / "cal.fits"), bias, dark, flat)
     assert not os.path.exists(out)
+
+
+# ---------------------------------------------------------------------------
+# The bundled frames against the simulator's truth
+# ---------------------------------------------------------------------------
+
+
+def block_means(image, size=10):
+    """Means of ``size`` x ``size`` blocks (the ragged edge is dropped)."""
+    ny, nx = (side // size * size for side in image.shape)
+    return image[:ny, :nx].reshape(ny // size, size, nx // size, size).mean(axis=(1, 3))
+
+
+def rms(values):
+    return float(np.sqrt(np.mean(np.square(values))))
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    """The bundled night reduced once by the reference, with the simulator's truth."""
+    from convenience_functions import data_dir, data_path, data_paths
+    from sample_data import simulate
+
+    truth_file = Path(data_dir()) / lab.TRUTH_FILE
+    if not truth_file.is_file():
+        pytest.fail(f"{truth_file} is missing: the bundled frames are not there (run `ccdlab data`)")
+    truth = json.loads(truth_file.read_text())
+    true = simulate.true_components(tuple(truth["shape"]), truth["seed"])
+    night = {
+        "bias": data_paths(lab.BIAS_FILES),
+        "dark": data_paths(lab.DARK_FILES),
+        "flat": data_paths(lab.FLAT_FILES),
+        "science": data_path(lab.SCIENCE_FILE),
+    }
+    digests = sha256_of(night["bias"] + night["dark"] + night["flat"] + [night["science"]])
+    reduced = reduce_with_solutions(night, tmp_path_factory.mktemp("bundled") / lab.REDUCED_DIRNAME)
+    assert sha256_of(digests) == digests, "the reduction changed a raw frame"
+    return {"truth": truth, "true": true, "night": night, "reduced": reduced}
+
+
+def test_bundled_calc_dark_current_matches_truth(bundled):
+    # One dark minus one bias: each pixel carries sqrt(2 * 10**2 + 36) = 15 e-
+    # of noise, so over 40 000 pixels the mean is good to 0.1 e- of 35 e-
+    # (0.2 %); cosmic rays add well under 1 %.  5 % leaves room for any size.
+    truth = bundled["truth"]
+    measured = solutions.calc_dark_current(bundled["night"]["dark"][0], bundled["night"]["bias"][0])
+    assert measured == pytest.approx(truth["mean_dark_current_e_per_s"], rel=0.05)
+    assert solutions.calc_dark_current(bundled["night"]["dark"][0], bundled["night"]["bias"][0], gain=1.0) == (
+        pytest.approx(measured / truth["gain_e_per_adu"])
+    )
+
+
+def test_bundled_master_bias_matches_true_pattern(bundled):
+    truth, true = bundled["truth"], bundled["true"]
+    residual = bundled["reduced"]["bias"] - true["bias_adu"]
+    n_frames = len(bundled["night"]["bias"])
+    # Expected scatter of a median of N frames: about 1.25 sigma / sqrt(N)
+    # for large N; for N = 20 integer frames, measure it on simulated pixels
+    # with the same read noise and rounding to whole ADU.
+    rng = np.random.default_rng(0)
+    offsets = rng.uniform(0.0, 1.0, (50_000, 1))
+    reads = np.rint(offsets + rng.normal(0.0, truth["read_noise_adu"], (50_000, n_frames)))
+    expected_std = float(np.std(np.median(reads, axis=1) - offsets[:, 0]))
+    assert expected_std == pytest.approx(1.2533 * truth["read_noise_adu"] / math.sqrt(n_frames), rel=0.05)
+    # The sample std of 40 000 pixels is good to 0.4 %; 5 % allows for the
+    # Monte Carlo, yet a mean combine (-20 %) or half the frames (+40 %) fail.
+    assert residual.std() == pytest.approx(expected_std, rel=0.05)
+    assert abs(residual.mean()) < 5 * expected_std / math.sqrt(residual.size)
+
+
+def test_bundled_master_flat_matches_true_flat(bundled):
+    truth, true = bundled["truth"], bundled["true"]
+    reduced, flat = bundled["reduced"], bundled["true"]["flat"]
+    residual = reduced["flat"] - flat
+    # Expected noise: each flat i holds level_i * flat ADU with photon and
+    # read noise; the master bias error is common to all five.  Median and
+    # normalize simulated pixels with exactly that noise.
+    gain, read_adu = truth["gain_e_per_adu"], truth["read_noise_adu"]
+    levels = np.asarray(truth["flat_levels_adu"])[:, None] * flat.ravel()[None, :]
+    rng = np.random.default_rng(1)
+    noisy = levels + rng.standard_normal(levels.shape) * np.sqrt(levels / gain + read_adu**2 + 1 / 12)
+    noisy -= rng.normal(0.0, np.std(reduced["bias"] - true["bias_adu"]), levels.shape[1])
+    simulated = np.median(noisy, axis=0)
+    expected_rms = float(np.std(simulated / np.median(simulated) - flat.ravel()))
+    assert residual.std() == pytest.approx(expected_rms, rel=0.05)
+    # Normalized to the right level: the mean residual is a small fraction of
+    # the per-pixel noise (normalizing by the mean would shift it by ~1 rms).
+    assert abs(residual.mean()) < 0.1 * expected_rms
+    # No large-scale structure: 10x10 block means are pure noise (rms/10)...
+    block_noise = expected_rms / 10
+    assert rms(block_means(residual)) < 1.5 * block_noise
+
+    # ...whereas the two classic mistakes leave structure many times larger.
+    by_mean = reduced["flat"] * np.median(reduced["flat"]) / np.mean(reduced["flat"])
+    assert abs(np.mean(by_mean - flat)) > 0.5 * expected_rms
+    assert rms(block_means(by_mean - flat)) > 3 * block_noise
+    dark_exptime = fits.getheader(bundled["night"]["dark"][0])["EXPTIME"]
+    no_bias = solutions.combine_flats(
+        bundled["night"]["flat"], np.zeros_like(reduced["bias"]), reduced["dark"], dark_exptime
+    )
+    assert rms(block_means(no_bias - flat)) > 3 * block_noise
+
+
+def test_bundled_science_recovers_true_sky(bundled):
+    truth, true, night = bundled["truth"], bundled["true"], bundled["night"]
+    gain, read_adu = truth["gain_e_per_adu"], truth["read_noise_adu"]
+    t_sci, t_dark = truth["science_exptime_s"], truth["dark_exptime_s"]
+    paths = bundled["reduced"]["paths"]
+    calibrated = bundled["reduced"]["science"]
+    raw = fits.getdata(night["science"]).astype(np.float64)
+
+    # Noiseless truth (ADU in the science exposure) and the raw frame's own
+    # noise: Poisson noise of sky, galaxy, stars and dark current, read
+    # noise and rounding to whole ADU.
+    expected = true["sky_e_per_s"] * t_sci / gain
+    electrons = (true["sky_e_per_s"] * true["flat"] + true["dark_current_e_per_s"]) * t_sci
+    sigma_raw = np.sqrt(electrons / gain**2 + read_adu**2 + 1 / 12)
+    noiseless_raw = true["bias_adu"] + electrons / gain
+    # Away from saturation: drop pixels that are, or could be, clipped at 65535.
+    unsaturated = (raw < lab.SATURATION_ADU) & (noiseless_raw + 6 * sigma_raw < lab.SATURATION_ADU)
+
+    # 1. Given the masters actually used, the only difference left is the raw
+    #    frame's noise: z scores must be unit normal, apart from cosmic rays.
+    masters = {kind: fits.getdata(paths[kind]).astype(np.float64) for kind in ("bias", "dark", "flat")}
+    given_masters = (noiseless_raw - masters["bias"] - masters["dark"] * t_sci / t_dark) / masters["flat"]
+    z_raw = (calibrated - given_masters) / (sigma_raw / masters["flat"])
+    cosmic = np.abs(z_raw) > 8
+    n_hits = truth["frames"][lab.SCIENCE_FILE]["cosmic_rays"]
+    assert cosmic[unsaturated].sum() <= 31 * n_hits  # a track covers at most 31 pixels
+    good = unsaturated & ~cosmic
+    assert good.mean() > 0.95  # the checks below cover nearly the whole frame
+    assert z_raw[good].std() == pytest.approx(1.0, abs=0.03)
+    assert abs(z_raw[good].mean()) < 5 / math.sqrt(good.sum())
+
+    # 2. Against the noiseless sky: unbiased, with scatter that is the raw
+    #    frame's noise plus the smaller noise of the masters (about +6 %).
+    residual = calibrated - expected
+    z = residual / (sigma_raw / true["flat"])
+    standard_error = residual[good].std() / math.sqrt(good.sum())
+    assert abs(residual[good].mean()) < 5 * standard_error
+    assert 0.97 < z[good].std() < 1.15
+    hot = true["hot_pixels"] & good
+    assert abs(np.median(z[hot])) < 1 and np.abs(z[hot]).max() < 6
+
+    # 3. Subtracting the 60 s dark unscaled from the 180 s frame leaves
+    #    (180 / 60 - 1) x the dark signal: hundreds of standard errors in the
+    #    mean, and tens of sigma on every hot pixel.
+    unscaled = (raw - masters["bias"] - masters["dark"]) / masters["flat"]
+    z_unscaled = (unscaled - expected) / (sigma_raw / true["flat"])
+    assert np.mean(unscaled[good] - expected[good]) > 50 * standard_error
+    assert np.median(z_unscaled[hot]) > 10
+
+
+def test_bundled_calibration_matches_ccdproc(bundled):
+    theirs = reduce_with_ccdproc(bundled["night"])
+    np.testing.assert_allclose(bundled["reduced"]["science"], theirs["science"], rtol=1e-5, atol=0)
