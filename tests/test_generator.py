@@ -1,0 +1,348 @@
+"""Tests of the night simulator (sample_data/simulate.py) and the bundled frames.
+
+Physics checks compare the bundled raw frames with the noiseless patterns
+that :func:`simulate.true_components` rebuilds from the seed.
+"""
+
+import datetime
+import json
+import re
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from convenience_functions import lab
+from sample_data import simulate
+
+SMALL_SHAPE = (64, 48)
+FRAME_NAMES = list(lab.BIAS_FILES) + list(lab.DARK_FILES) + list(lab.FLAT_FILES) + [lab.SCIENCE_FILE]
+ALL_NAMES = sorted(FRAME_NAMES + [lab.TRUTH_FILE])
+GAIN = lab.GAIN_E_PER_ADU
+
+
+def _listing(folder):
+    """Names of the visible files in ``folder``."""
+    return sorted(path.name for path in folder.iterdir() if not path.name.startswith("."))
+
+
+def _read(folder, name):
+    """Counts (float64, ADU) and header of one frame."""
+    with fits.open(folder / name) as hdul:
+        return hdul[0].data.astype(np.float64), hdul[0].header
+
+
+@pytest.fixture(scope="module")
+def small_nights(tmp_path_factory):
+    """Two nights with seed 11 and one with seed 12, all SMALL_SHAPE."""
+    folders = {}
+    for label, seed in (("a", 11), ("b", 11), ("c", 12)):
+        folder = tmp_path_factory.mktemp(f"night_{label}")
+        simulate.simulate_night(folder, SMALL_SHAPE, seed)
+        folders[label] = folder
+    return folders
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return json.loads((simulate.BUNDLED_DIR / lab.TRUTH_FILE).read_text())
+
+
+@pytest.fixture(scope="module")
+def components():
+    return simulate.true_components()
+
+
+# ---------------------------------------------------------------- determinism
+
+def test_same_seed_gives_identical_bytes(small_nights):
+    a, b = small_nights["a"], small_nights["b"]
+    assert _listing(a) == ALL_NAMES
+    for name in ALL_NAMES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_different_seed_gives_different_frames(small_nights):
+    a, c = small_nights["a"], small_nights["c"]
+    for name in FRAME_NAMES:
+        assert (a / name).read_bytes() != (c / name).read_bytes(), name
+    assert json.loads((c / lab.TRUTH_FILE).read_text())["seed"] == 12
+
+
+def test_one_frame_alone_equals_the_frame_in_the_night(small_nights):
+    # A frame's noise stream does not depend on the frames made before it.
+    for name in (lab.SCIENCE_FILE, lab.DARK_FILES[-1]):
+        data, header = simulate.frame_data(name, SMALL_SHAPE, 11)
+        written, written_header = _read(small_nights["a"], name)
+        np.testing.assert_array_equal(data, written)
+        assert header["DATE-OBS"] == written_header["DATE-OBS"]
+
+
+def test_bundled_folder_equals_fresh_regeneration(tmp_path):
+    truth = simulate.simulate_night(tmp_path)
+    assert _listing(simulate.BUNDLED_DIR) == ALL_NAMES
+    for name in ALL_NAMES:
+        assert (simulate.BUNDLED_DIR / name).read_bytes() == (tmp_path / name).read_bytes(), name
+    assert json.loads((simulate.BUNDLED_DIR / lab.TRUTH_FILE).read_text()) == truth
+
+
+def test_truth_lists_the_sha256_of_every_frame(truth):
+    import hashlib
+
+    assert sorted(truth["frames"]) == sorted(FRAME_NAMES)
+    for name in FRAME_NAMES:
+        digest = hashlib.sha256((simulate.BUNDLED_DIR / name).read_bytes()).hexdigest()
+        assert truth["frames"][name]["sha256"] == digest, name
+
+
+def test_bundled_folder_is_small():
+    total = sum(path.stat().st_size for path in simulate.BUNDLED_DIR.iterdir())
+    assert total < 5_000_000
+
+
+# --------------------------------------------------------------- file format
+
+def _expected_filter(name):
+    if name == lab.SCIENCE_FILE or name in lab.FLAT_FILES:
+        return "R"
+    return re.match(r"Cal([RV])-", name).group(1)
+
+
+@pytest.mark.parametrize("names, imagetyp, exptimes", [
+    (lab.BIAS_FILES, "Bias Frame", [0.0] * len(lab.BIAS_FILES)),
+    (lab.DARK_FILES, "Dark Frame", [lab.DARK_EXPTIME_S] * len(lab.DARK_FILES)),
+    (lab.FLAT_FILES, "Flat Field", list(lab.FLAT_EXPTIMES_S)),
+    ((lab.SCIENCE_FILE,), "Light Frame", [lab.SCIENCE_EXPTIME_S]),
+])
+def test_headers_and_dtype(names, imagetyp, exptimes):
+    for name, exptime in zip(names, exptimes):
+        path = simulate.BUNDLED_DIR / name
+        with fits.open(path, do_not_scale_image_data=True) as raw:
+            assert raw[0].header["BITPIX"] == 16
+            assert raw[0].header["BZERO"] == 32768
+            assert raw[0].data.dtype.kind == "i"  # stored as int16 + offset
+        with fits.open(path) as hdul:
+            header, data = hdul[0].header, hdul[0].data
+            assert data.dtype == np.uint16
+            assert data.shape == simulate.DEFAULT_SHAPE
+        assert header["IMAGETYP"] == imagetyp
+        assert isinstance(header["EXPTIME"], float) and header["EXPTIME"] == exptime
+        assert header["FILTER"] == _expected_filter(name)
+        assert header["GAIN"] == GAIN
+        assert header["INSTRUME"] and header["TELESCOP"]
+        datetime.datetime.fromisoformat(header["DATE-OBS"])
+        assert (header.get("OBJECT") == "M101") == (name == lab.SCIENCE_FILE)
+
+
+def test_flat_exposure_times_differ():
+    times = [fits.getheader(simulate.BUNDLED_DIR / name)["EXPTIME"] for name in lab.FLAT_FILES]
+    assert len(set(times)) > 1
+
+
+def test_dates_form_an_evening_sequence():
+    dates = {name: datetime.datetime.fromisoformat(fits.getheader(simulate.BUNDLED_DIR / name)["DATE-OBS"])
+             for name in FRAME_NAMES}
+    assert len(set(dates.values())) == len(dates)
+    flats = [dates[name] for name in lab.FLAT_FILES]
+    assert flats == sorted(flats)
+    assert max(dates.values()) - min(dates.values()) < datetime.timedelta(hours=12)
+
+
+# ------------------------------------------------------------ physics vs truth
+
+def test_true_components_match_truth_file(components, truth):
+    for name in ("bias_adu", "dark_current_e_per_s", "flat", "sky_e_per_s"):
+        assert components[name].dtype == np.float64
+        assert components[name].shape == simulate.DEFAULT_SHAPE
+    assert components["hot_pixels"].dtype == bool
+    assert np.median(components["flat"]) == pytest.approx(1.0, abs=1e-6)
+    assert components["bias_adu"].mean() == pytest.approx(truth["bias_level_adu"], rel=1e-8)
+    assert components["dark_current_e_per_s"].mean() == pytest.approx(truth["mean_dark_current_e_per_s"], rel=1e-8)
+    assert components["hot_pixels"].sum() == truth["n_hot_pixels"]
+    assert 0.001 <= truth["n_hot_pixels"] / components["hot_pixels"].size <= 0.005
+
+
+def test_bias_pattern_has_level_and_columns(components):
+    bias = components["bias_adu"]
+    assert 1450 < bias.mean() < 1550
+    assert np.all(bias == bias[0])  # a pure column pattern
+    steps = np.abs(np.diff(bias[0]))
+    assert 1.0 < np.median(steps) < 20.0 and steps.max() > 15.0
+
+
+def test_bias_frames_scatter_by_read_noise(components, truth):
+    for name in lab.BIAS_FILES:
+        data, _ = _read(simulate.BUNDLED_DIR, name)
+        residual = data - components["bias_adu"]
+        assert abs(residual.mean()) < 0.15, name
+        read_noise_adu = truth["read_noise_e"] / GAIN
+        assert residual.std() == pytest.approx(read_noise_adu, rel=0.03), name
+
+
+def test_one_dark_gives_the_true_dark_current(components, truth):
+    means = []
+    for name in lab.DARK_FILES:
+        data, header = _read(simulate.BUNDLED_DIR, name)
+        current = GAIN * (data - components["bias_adu"]).mean() / header["EXPTIME"]
+        assert current == pytest.approx(truth["mean_dark_current_e_per_s"], rel=0.05), name
+        means.append(current)
+    assert np.mean(means) == pytest.approx(truth["mean_dark_current_e_per_s"], rel=0.02)
+
+
+def test_hot_pixels_show_in_the_darks(components):
+    stack = np.mean([_read(simulate.BUNDLED_DIR, name)[0] for name in lab.DARK_FILES], axis=0)
+    measured = GAIN * (stack - components["bias_adu"]) / lab.DARK_EXPTIME_S
+    hot = components["hot_pixels"]
+    np.testing.assert_allclose(measured[hot], components["dark_current_e_per_s"][hot], rtol=0.15, atol=0.3)
+    assert np.median(measured[hot]) > 5 * np.median(measured[~hot])
+
+
+def test_flats_reach_similar_levels(components, truth):
+    levels = []
+    for i, name in enumerate(lab.FLAT_FILES):
+        data, header = _read(simulate.BUNDLED_DIR, name)
+        signal = data - components["bias_adu"] - components["dark_current_e_per_s"] * header["EXPTIME"] / GAIN
+        level = np.median(signal)
+        assert 20000 < level < 30000, name
+        assert level == pytest.approx(truth["flat_levels_adu"][i], rel=0.01), name
+        levels.append(level)
+    assert max(levels) / min(levels) < 1.25
+
+
+def test_flats_trace_the_true_flat(components):
+    normalized = []
+    for name in lab.FLAT_FILES:
+        data, header = _read(simulate.BUNDLED_DIR, name)
+        signal = data - components["bias_adu"] - components["dark_current_e_per_s"] * header["EXPTIME"] / GAIN
+        normalized.append(signal / np.median(signal))
+    combined = np.median(normalized, axis=0)
+    assert np.std(combined - components["flat"]) < 0.01
+    flat = components["flat"]
+    corners = np.mean([flat[:5, :5].mean(), flat[:5, -5:].mean(), flat[-5:, :5].mean(), flat[-5:, -5:].mean()])
+    centre = flat[95:105, 95:105].mean()
+    assert 0.75 < corners / centre < 0.92  # vignetting of 10-20 %
+
+
+def _expected_science_adu(components):
+    t = lab.SCIENCE_EXPTIME_S
+    electrons = components["sky_e_per_s"] * components["flat"] * t + components["dark_current_e_per_s"] * t
+    return components["bias_adu"] + electrons / GAIN, electrons
+
+
+def test_science_saturates_only_at_bright_stars(components, truth):
+    data, _ = _read(simulate.BUNDLED_DIR, lab.SCIENCE_FILE)
+    expected_adu, _ = _expected_science_adu(components)
+    stars = np.array([[star["y"], star["x"]] for star in truth["saturated_stars"]])
+    assert len(stars) >= 2
+    rows, cols = np.nonzero(data == lab.SATURATION_ADU)
+    assert len(rows) == truth["frames"][lab.SCIENCE_FILE]["n_saturated"] > 0
+    distance = np.hypot(rows[:, None] - stars[None, :, 0], cols[:, None] - stars[None, :, 1]).min(axis=1)
+    assert distance.max() < 8.0
+    assert expected_adu[rows, cols].min() > 0.95 * lab.SATURATION_ADU
+    for y, x in stars:
+        assert data[int(round(y)), int(round(x))] == lab.SATURATION_ADU
+    # Everywhere else stays well below saturation.
+    assert expected_adu[data < lab.SATURATION_ADU].max() < 1.05 * lab.SATURATION_ADU
+
+
+def test_science_noise_is_photon_and_read_noise(components, truth):
+    data, _ = _read(simulate.BUNDLED_DIR, lab.SCIENCE_FILE)
+    expected_adu, electrons = _expected_science_adu(components)
+    sigma_adu = np.sqrt(electrons + truth["read_noise_e"] ** 2) / GAIN
+    good = data < lab.SATURATION_ADU
+    z = ((data - expected_adu) / sigma_adu)[good]
+    assert abs(np.median(z)) < 0.05
+    robust_std = 1.4826 * np.median(np.abs(z - np.median(z)))
+    assert robust_std == pytest.approx(1.0, abs=0.05)
+    # Sky-noise limited: the sky's photon noise beats the read noise.
+    sky_e = truth["sky_background_e_per_s"] * truth["science_exptime_s"]
+    assert sky_e > 10 * truth["read_noise_e"] ** 2
+
+
+def test_cosmic_rays_hit_darks_and_science_only(truth):
+    frames = truth["frames"]
+    assert all(frames[name]["cosmic_rays"] == 0 for name in lab.BIAS_FILES + lab.FLAT_FILES)
+    assert sum(frames[name]["cosmic_rays"] for name in lab.DARK_FILES) > 0
+    assert frames[lab.SCIENCE_FILE]["cosmic_rays"] > 0
+
+
+# --------------------------------------------------------------- shapes, API
+
+def test_non_square_shape(tmp_path):
+    truth = simulate.simulate_night(tmp_path, (48, 64), 3)
+    assert truth["shape"] == [48, 64]
+    for name in (lab.BIAS_FILES[0], lab.FLAT_FILES[0], lab.SCIENCE_FILE):
+        data, header = _read(tmp_path, name)
+        assert data.shape == (48, 64)
+        assert (header["NAXIS1"], header["NAXIS2"]) == (64, 48)
+    parts = simulate.true_components((48, 64), 3)
+    assert all(value.shape == (48, 64) for value in parts.values())
+
+
+@pytest.mark.parametrize("text, shape", [
+    ("1024", (1024, 1024)),
+    (1024, (1024, 1024)),
+    ("200x240", (200, 240)),
+    (" 48X64 ", (48, 64)),
+])
+def test_parse_size(text, shape):
+    assert simulate.parse_size(text) == shape
+
+
+@pytest.mark.parametrize("text", ["abc", "", "0", "-5", "10x", "x10", "1x2x3", "12.5", 3.5, True, None, "8", "99999"])
+def test_parse_size_fails(text):
+    with pytest.raises(ValueError, match="size|shape"):
+        simulate.parse_size(text)
+
+
+def test_simulate_night_fails(tmp_path):
+    (tmp_path / lab.SCIENCE_FILE).write_bytes(b"user data")
+    with pytest.raises(FileExistsError, match=re.escape(str(tmp_path))):
+        simulate.simulate_night(tmp_path, SMALL_SHAPE, 1)
+    assert (tmp_path / lab.SCIENCE_FILE).read_bytes() == b"user data"
+    with pytest.raises(ValueError, match="shape"):
+        simulate.simulate_night(tmp_path / "x", (10, 0), 1)
+    with pytest.raises(ValueError, match="seed"):
+        simulate.simulate_night(tmp_path / "x", SMALL_SHAPE, -1)
+    with pytest.raises(ValueError, match="seed"):
+        simulate.true_components(SMALL_SHAPE, "7")
+    with pytest.raises(ValueError, match="night's frames"):
+        simulate.frame_data("M102.fit", SMALL_SHAPE, 1)
+
+
+# ---------------------------------------------------------------------- main
+
+def test_main_refuses_to_overwrite_different_frames(tmp_path, capsys):
+    out = tmp_path / "night"
+    assert simulate.main(out=out, size="40x32", seed=1) == 0
+    assert "wrote 36 frames of 40x32" in capsys.readouterr().out
+    before = {name: (out / name).read_bytes() for name in ALL_NAMES}
+
+    assert simulate.main(out=out, size="40x32", seed=2) == 1
+    message = capsys.readouterr().err
+    assert str(out) in message and "--force" in message
+    assert {name: (out / name).read_bytes() for name in ALL_NAMES} == before
+    assert _listing(out) == ALL_NAMES and len(list(out.iterdir())) == len(ALL_NAMES)  # no staging left
+
+    assert simulate.main(out=out, size="40x32", seed=1) == 0
+    assert "nothing changed" in capsys.readouterr().out
+
+    assert simulate.main(out=out, size="40x32", seed=2, force=True) == 0
+    assert json.loads((out / lab.TRUTH_FILE).read_text())["seed"] == 2
+    assert (out / lab.SCIENCE_FILE).read_bytes() != before[lab.SCIENCE_FILE]
+
+
+def test_main_keeps_the_bundled_folder_for_the_defaults(capsys):
+    before = sorted(path.name for path in simulate.BUNDLED_DIR.iterdir())
+    assert simulate.main(seed=simulate.DEFAULT_SEED + 1) == 1
+    assert str(simulate.BUNDLED_DIR) in capsys.readouterr().err
+    assert simulate.main(out=simulate.BUNDLED_DIR, size="64", force=True) == 1
+    assert "--out" in capsys.readouterr().err
+    assert sorted(path.name for path in simulate.BUNDLED_DIR.iterdir()) == before
+
+
+@pytest.mark.parametrize("kwargs, word", [({"size": "big"}, "size"), ({"seed": -3}, "seed")])
+def test_main_rejects_bad_arguments(tmp_path, capsys, kwargs, word):
+    assert simulate.main(out=tmp_path, **kwargs) == 2
+    assert word in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
