@@ -1,0 +1,244 @@
+"""Known-wrong answers, each written the way a student might get it wrong.
+
+Every function has the student-facing signature and exactly one mistake, so
+tests can prove that the checks in ``autograder.checks`` fail it and name
+that mistake.  ``WRONG_ANSWERS`` maps each graded item to its mistakes and
+the phrase the check's message must contain.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+from astropy.io import fits
+
+import solutions
+
+# ---------------------------------------------------------------------------
+# calc_dark_current
+
+
+def dark_current_without_bias(dark_filename, bias_filename, gain=2.0):
+    dark = fits.getdata(dark_filename).astype(float)
+    return gain * dark.mean() / fits.getheader(dark_filename)["EXPTIME"]
+
+
+def dark_current_uint16(dark_filename, bias_filename, gain=2.0):
+    difference = fits.getdata(dark_filename) - fits.getdata(bias_filename)
+    return gain * difference.mean() / fits.getheader(dark_filename)["EXPTIME"]
+
+
+def dark_current_printed(dark_filename, bias_filename, gain=2.0):
+    print("Average dark current:", solutions.calc_dark_current(dark_filename, bias_filename, gain))
+
+
+def dark_current_fixed_gain(dark_filename, bias_filename, gain=2.0):
+    return solutions.calc_dark_current(dark_filename, bias_filename, 2.0)
+
+
+def dark_current_fixed_exptime(dark_filename, bias_filename, gain=2.0):
+    difference = fits.getdata(dark_filename).astype(float) - fits.getdata(bias_filename)
+    return gain * difference.mean() / 60.0
+
+
+# ---------------------------------------------------------------------------
+# load_stack
+
+
+def load_stack_fixed_shape(filenames):
+    stack = np.zeros((len(filenames), 200, 200))
+    for index, name in enumerate(filenames):
+        stack[index] = fits.getdata(name)
+    return stack
+
+
+def load_stack_uint16(filenames):
+    return np.array([fits.getdata(name) for name in filenames])
+
+
+# ---------------------------------------------------------------------------
+# combine_bias, combine_darks, combine_flats
+
+
+def combine_bias_mean(filenames):
+    return solutions.load_stack(filenames).mean(axis=0)
+
+
+def combine_bias_wrong_axis(filenames):
+    return np.median(solutions.load_stack(filenames), axis=1)
+
+
+def combine_bias_fixed_shape(filenames):
+    stack = np.zeros((len(filenames), 1024, 1024))
+    for index, name in enumerate(filenames):
+        stack[index] = fits.getdata(name)
+    return np.median(stack, axis=0)
+
+
+def combine_darks_with_bias(filenames, master_bias):
+    return np.median(solutions.load_stack(filenames), axis=0)
+
+
+def combine_darks_mean(filenames, master_bias):
+    return (solutions.load_stack(filenames) - master_bias).mean(axis=0)
+
+
+def combine_darks_wrong_axis(filenames, master_bias):
+    return np.median(solutions.load_stack(filenames) - master_bias, axis=2)
+
+
+def _flat_stack(filenames, master_bias, master_dark, dark_exptime, scale_dark=True, remove_bias=True):
+    frames = []
+    for name in filenames:
+        flat = fits.getdata(name).astype(float)
+        if remove_bias:
+            flat = flat - master_bias
+        ratio = fits.getheader(name)["EXPTIME"] / dark_exptime if scale_dark else 1.0
+        frames.append(flat - master_dark * ratio)
+    return np.median(np.array(frames), axis=0)
+
+
+def combine_flats_mean_normalized(filenames, master_bias, master_dark, dark_exptime):
+    combined = _flat_stack(filenames, master_bias, master_dark, dark_exptime)
+    return combined / combined.mean()
+
+
+def combine_flats_unscaled_dark(filenames, master_bias, master_dark, dark_exptime):
+    combined = _flat_stack(filenames, master_bias, master_dark, dark_exptime, scale_dark=False)
+    return combined / np.median(combined)
+
+
+def combine_flats_with_bias(filenames, master_bias, master_dark, dark_exptime):
+    combined = _flat_stack(filenames, master_bias, master_dark, dark_exptime, remove_bias=False)
+    return combined / np.median(combined)
+
+
+# ---------------------------------------------------------------------------
+# save_fits
+
+
+def save_fits_without_header(data, template_filename, history, out_filename):
+    header = fits.Header()
+    header["HISTORY"] = history
+    fits.PrimaryHDU(np.asarray(data, dtype=np.float32), header).writeto(out_filename, overwrite=True)
+
+
+def save_fits_without_history(data, template_filename, history, out_filename):
+    header = fits.getheader(template_filename)
+    fits.PrimaryHDU(np.asarray(data, dtype=np.float32), header).writeto(out_filename, overwrite=True)
+
+
+# ---------------------------------------------------------------------------
+# process_data
+
+
+def _masters(bias_file, dark_file, flat_file):
+    return fits.getdata(bias_file), fits.getdata(dark_file), fits.getdata(flat_file)
+
+
+def _write_calibrated(data, filename, new_filename):
+    header = fits.getheader(filename)
+    header["HISTORY"] = "bias, dark and flat corrected"
+    header["CALIBRAT"] = True
+    fits.PrimaryHDU(np.asarray(data, dtype=np.float32), header).writeto(new_filename, overwrite=True)
+
+
+def process_data_unscaled_dark(filename, new_filename, bias_file, dark_file, flat_file):
+    bias, dark, flat = _masters(bias_file, dark_file, flat_file)
+    calibrated = (fits.getdata(filename).astype(float) - bias - dark) / flat
+    _write_calibrated(calibrated, filename, new_filename)
+    return calibrated
+
+
+def process_data_flat_multiplied(filename, new_filename, bias_file, dark_file, flat_file):
+    bias, dark, flat = _masters(bias_file, dark_file, flat_file)
+    ratio = fits.getheader(filename)["EXPTIME"] / fits.getheader(dark_file)["EXPTIME"]
+    calibrated = (fits.getdata(filename).astype(float) - bias - dark * ratio) * flat
+    _write_calibrated(calibrated, filename, new_filename)
+    return calibrated
+
+
+def process_data_printed(filename, new_filename, bias_file, dark_file, flat_file):
+    print(solutions.process_data(filename, new_filename, bias_file, dark_file, flat_file))
+
+
+def process_data_unmarked(filename, new_filename, bias_file, dark_file, flat_file):
+    bias, dark, flat = _masters(bias_file, dark_file, flat_file)
+    ratio = fits.getheader(filename)["EXPTIME"] / fits.getheader(dark_file)["EXPTIME"]
+    calibrated = (fits.getdata(filename).astype(float) - bias - dark * ratio) / flat
+    fits.PrimaryHDU(calibrated.astype(np.float32), fits.getheader(filename)).writeto(new_filename, overwrite=True)
+    return calibrated
+
+
+# ---------------------------------------------------------------------------
+# plot_bias_histogram
+
+
+def _histogram(data, ax, title="Distribution of Bias Counts", flatten=True):
+    if ax is None:
+        ax = plt.gca()
+    values = np.asarray(data).flatten() if flatten else data
+    ax.hist(values, bins=500, histtype="step")
+    ax.set_xlim(1300, 1700)
+    ax.set_xlabel("Counts")
+    ax.set_ylabel("Number of pixels")
+    ax.set_title(title)
+    return ax
+
+
+def histogram_wrong_title(data, ax=None):
+    return _histogram(data, ax, title="Bias histogram")
+
+
+def histogram_not_flattened(data, ax=None):
+    return _histogram(data, ax, flatten=False)
+
+
+def histogram_not_returned(data, ax=None):
+    _histogram(data, ax)
+
+
+# ---------------------------------------------------------------------------
+# What each check must say about each mistake
+
+WRONG_ANSWERS = {
+    "calc_dark_current": [
+        (dark_current_without_bias, "bias was not removed"),
+        (dark_current_uint16, "uint16 wrap-around"),
+        (dark_current_printed, "prints its result instead of returning"),
+        (dark_current_fixed_gain, "gain argument is ignored"),
+        (dark_current_fixed_exptime, "exposure time is hard-coded"),
+    ],
+    "load_stack": [
+        (load_stack_fixed_shape, "shape"),
+        (load_stack_uint16, "uint16"),
+    ],
+    "combine_bias": [
+        (combine_bias_mean, "mean instead of the median"),
+        (combine_bias_wrong_axis, "wrong axis"),
+        (combine_bias_fixed_shape, "hard-coded"),
+    ],
+    "combine_darks": [
+        (combine_darks_with_bias, "bias was not removed"),
+        (combine_darks_mean, "mean instead of the median"),
+        (combine_darks_wrong_axis, "wrong axis"),
+    ],
+    "combine_flats": [
+        (combine_flats_mean_normalized, "normalized by its mean"),
+        (combine_flats_unscaled_dark, "dark was not scaled"),
+        (combine_flats_with_bias, "bias was not removed"),
+    ],
+    "save_fits": [
+        (save_fits_without_header, "header was not copied"),
+        (save_fits_without_history, "HISTORY"),
+    ],
+    "process_data": [
+        (process_data_unscaled_dark, "dark was not scaled"),
+        (process_data_flat_multiplied, "flat was multiplied"),
+        (process_data_printed, "prints its result instead of returning"),
+        (process_data_unmarked, "calibrated"),
+    ],
+    "plot_bias_histogram": [
+        (histogram_wrong_title, "title"),
+        (histogram_not_flattened, "flatten"),
+        (histogram_not_returned, "return"),
+    ],
+}
