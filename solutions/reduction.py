@@ -81,6 +81,60 @@ def _check_existing_file(path, argname):
     return path
 
 
+def _read_image(path, argname):
+    """Read the primary image of a FITS file as stored (e.g. uint16 ADU).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        FITS file to read.
+    argname : str
+        Name of the caller's argument, used in error messages.
+
+    Returns
+    -------
+    data : numpy.ndarray
+        2-D image with BZERO/BSCALE applied, in its own integer or float
+        type (ADU).  Convert it before doing arithmetic.
+    header : astropy.io.fits.Header
+        Copy of the primary header.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If the file is not a readable FITS file or holds no 2-D image of
+        real numbers.
+    """
+    path = _check_existing_file(path, argname)
+    try:
+        with fits.open(path, memmap=False) as hdulist:
+            data = hdulist[0].data
+            header = hdulist[0].header.copy()
+    except (OSError, ValueError, TypeError, IndexError, KeyError, EOFError) as err:
+        raise ValueError(f"{argname}: '{path}' is not a readable FITS file ({err})") from None
+    if data is None:
+        raise ValueError(f"{argname}: '{path}' has no image data in its primary HDU")
+    if data.ndim != 2:
+        raise ValueError(
+            f"{argname}: '{path}' holds a {data.ndim}-D array of shape {data.shape}; "
+            "expected a 2-D image"
+        )
+    if data.dtype.kind not in "uif":
+        raise ValueError(f"{argname}: '{path}' holds {data.dtype} values, not real numbers")
+    return data, header
+
+
+def _float_type(stored_dtype, smallest=np.float64):
+    """Floating-point type that holds every value of ``stored_dtype`` exactly.
+
+    ``smallest`` is used when it suffices (float32 holds every 16-bit
+    integer); wider stored types (int32, float64) get float64.
+    """
+    return np.result_type(stored_dtype, smallest)
+
+
 def _read_frame(path, argname, dtype=np.float64):
     """Read the primary image of a FITS file as floating point.
 
@@ -91,42 +145,22 @@ def _read_frame(path, argname, dtype=np.float64):
     argname : str
         Name of the caller's argument, used in error messages.
     dtype : numpy dtype, optional
-        Smallest floating-point type wanted; a wider type is used when the
-        file's own values would not fit exactly (e.g. 32-bit integers).
+        Smallest floating-point type wanted (see :func:`_float_type`).
 
     Returns
     -------
     data : numpy.ndarray
-        2-D floating-point copy of the image, in the file's units (ADU).
+        2-D floating-point image, ADU; never shares memory with a file.
     header : astropy.io.fits.Header
         Copy of the primary header.
 
     Raises
     ------
-    FileNotFoundError
-        If the file does not exist.
-    ValueError
-        If the file is not a readable FITS file or holds no 2-D image.
+    FileNotFoundError, ValueError
+        As for :func:`_read_image`.
     """
-    path = _check_existing_file(path, argname)
-    try:
-        with fits.open(path, memmap=False) as hdulist:
-            hdu = hdulist[0]
-            raw = hdu.data
-            header = hdu.header.copy()
-            if raw is not None:
-                dtype = np.result_type(raw.dtype, dtype)
-                data = np.array(raw, dtype=dtype)
-    except (OSError, ValueError, TypeError, IndexError, KeyError, EOFError) as err:
-        raise ValueError(f"{argname}: '{path}' is not a readable FITS file ({err})") from None
-    if raw is None:
-        raise ValueError(f"{argname}: '{path}' has no image data in its primary HDU")
-    if data.ndim != 2:
-        raise ValueError(
-            f"{argname}: '{path}' holds a {data.ndim}-D array of shape {data.shape}; "
-            "expected a 2-D image"
-        )
-    return data, header
+    stored, header = _read_image(path, argname)
+    return np.asarray(stored, dtype=_float_type(stored.dtype, dtype)), header
 
 
 def _read_header(path, argname):
@@ -311,22 +345,22 @@ def _stack_frames(filenames, argname):
     if not paths:
         raise ValueError(f"{argname} is empty: give at least one FITS file name")
 
-    first, first_header = _read_frame(paths[0], argname, dtype=np.float32)
-    stack = np.empty((len(paths),) + first.shape, dtype=first.dtype)
-    stack[0] = first
+    first, first_header = _read_image(paths[0], argname)
+    stack = np.empty((len(paths),) + first.shape, dtype=_float_type(first.dtype, np.float32))
+    stack[0] = first  # converted to float while copied in: no extra copy
     headers = [first_header]
     del first
     for index, path in enumerate(paths[1:], start=1):
-        frame, header = _read_frame(path, argname, dtype=np.float32)
+        frame, header = _read_image(path, argname)
         if frame.shape != stack.shape[1:]:
             raise ValueError(
                 f"{argname}: '{path}' has shape {frame.shape} but the first file "
                 f"'{paths[0]}' has shape {stack.shape[1:]}; all frames must have the same shape"
             )
-        if frame.dtype != stack.dtype:
-            # A wider type is only needed for unusual files (e.g. float64 data);
-            # promote once and carry on.
-            stack = stack.astype(np.result_type(stack.dtype, frame.dtype))
+        wanted = _float_type(frame.dtype, stack.dtype)
+        if wanted != stack.dtype:
+            # Only for unusual files (e.g. float64 data): promote once, carry on.
+            stack = stack.astype(wanted)
         stack[index] = frame
         headers.append(header)
     return stack, headers, paths

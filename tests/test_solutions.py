@@ -136,10 +136,13 @@ def test_load_stack_holds_every_frame_in_order(frames, night):
 
 
 def test_load_stack_keeps_float64_frames_exact(frames):
+    # A float64 frame after a uint16 one: the stack widens instead of rounding.
     values = frames.rng.normal(0.0, 1.0, frames.shape)
-    names = [frames.write(f"f{i}.fits", values + i, dtype=np.float64) for i in range(2)]
+    names = [frames.bias("b.fit")] + [frames.write(f"f{i}.fits", values + i, dtype=np.float64) for i in range(2)]
     stack = solutions.load_stack(names)
-    np.testing.assert_array_equal(stack[1], values + 1)
+    assert stack.dtype == np.float64
+    np.testing.assert_array_equal(stack[0], fits.getdata(names[0]))
+    np.testing.assert_array_equal(stack[2], values + 1)
 
 
 def test_load_stack_fails(frames, tmp_path, unchanged):
