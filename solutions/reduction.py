@@ -81,6 +81,12 @@ def _check_existing_file(path, argname):
     return path
 
 
+def _reason(error):
+    """First sentence of an exception's message (astropy adds advice that does not apply)."""
+    text = str(error).strip() or type(error).__name__
+    return text.split(". ")[0].rstrip(".")
+
+
 def _read_image(path, argname):
     """Read the primary image of a FITS file as stored (e.g. uint16 ADU).
 
@@ -113,7 +119,7 @@ def _read_image(path, argname):
             data = hdulist[0].data
             header = hdulist[0].header.copy()
     except (OSError, ValueError, TypeError, IndexError, KeyError, EOFError) as err:
-        raise ValueError(f"{argname}: '{path}' is not a readable FITS file ({err})") from None
+        raise ValueError(f"{argname}: '{path}' is not a readable FITS file ({_reason(err)})") from None
     if data is None:
         raise ValueError(f"{argname}: '{path}' has no image data in its primary HDU")
     if data.ndim != 2:
@@ -169,10 +175,10 @@ def _read_header(path, argname):
     try:
         return fits.getheader(path, 0)
     except (OSError, ValueError, TypeError, IndexError, KeyError, EOFError) as err:
-        raise ValueError(f"{argname}: '{path}' is not a readable FITS file ({err})") from None
+        raise ValueError(f"{argname}: '{path}' is not a readable FITS file ({_reason(err)})") from None
 
 
-def _exposure_time(header, path):
+def _exposure_time(header, path, argname):
     """Return the EXPTIME of a header in seconds, checked to be positive.
 
     Parameters
@@ -181,6 +187,8 @@ def _exposure_time(header, path):
         Header of the frame.
     path : str
         File the header came from, used in error messages.
+    argname : str
+        Name of the caller's argument that gave the file.
 
     Returns
     -------
@@ -193,14 +201,14 @@ def _exposure_time(header, path):
         If EXPTIME is missing, not a number, not finite or not positive.
     """
     if _EXPTIME_KEY not in header:
-        raise ValueError(f"'{path}' has no {_EXPTIME_KEY} keyword in its header")
+        raise ValueError(f"{argname}: '{path}' has no {_EXPTIME_KEY} keyword in its header")
     value = header[_EXPTIME_KEY]
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"'{path}' has a non-numeric {_EXPTIME_KEY} = {value!r}")
+        raise ValueError(f"{argname}: '{path}' has a non-numeric {_EXPTIME_KEY} = {value!r}")
     seconds = float(value)
     if not math.isfinite(seconds) or seconds <= 0:
         raise ValueError(
-            f"'{path}' has {_EXPTIME_KEY} = {value!r}; the exposure time must be a "
+            f"{argname}: '{path}' has {_EXPTIME_KEY} = {value!r}; the exposure time must be a "
             "positive number of seconds"
         )
     return seconds
@@ -432,7 +440,7 @@ def calc_dark_current(dark_filename, bias_filename, gain=lab.GAIN_E_PER_ADU):
     """
     gain = _positive_number(gain, "gain", "e-/ADU")
     dark, dark_header = _read_frame(dark_filename, "dark_filename")
-    exptime = _exposure_time(dark_header, os.fspath(dark_filename))
+    exptime = _exposure_time(dark_header, os.fspath(dark_filename), "dark_filename")
     bias, _ = _read_frame(bias_filename, "bias_filename")
     if bias.shape != dark.shape:
         raise ValueError(
@@ -525,7 +533,7 @@ def combine_darks(filenames, master_bias):
     """
     stack, headers, paths = _stack_frames(filenames, "filenames")
     bias = _check_image(master_bias, "master_bias", stack.shape[1:], "filenames")
-    exptimes = [_exposure_time(header, os.fspath(path)) for header, path in zip(headers, paths)]
+    exptimes = [_exposure_time(header, os.fspath(path), "filenames") for header, path in zip(headers, paths)]
     for exptime, path in zip(exptimes, paths):
         if not math.isclose(exptime, exptimes[0], rel_tol=1e-6):
             raise ValueError(
@@ -579,7 +587,7 @@ def combine_flats(filenames, master_bias, master_dark, dark_exptime):
     bias = _check_image(master_bias, "master_bias", stack.shape[1:], "filenames")
     dark = _check_image(master_dark, "master_dark", stack.shape[1:], "filenames")
     for index, (header, path) in enumerate(zip(headers, paths)):
-        flat_exptime = _exposure_time(header, os.fspath(path))
+        flat_exptime = _exposure_time(header, os.fspath(path), "filenames")
         stack[index] -= bias
         stack[index] -= _scale_dark(dark, flat_exptime, dark_exptime)
     combined = _median_of_own_stack(stack)
@@ -681,10 +689,10 @@ def process_data(filename, new_filename, bias_file, dark_file, flat_file):
     out_path = _check_output_path(new_filename, "new_filename", inputs)
 
     raw, header = _read_frame(inputs["filename"], "filename")
-    raw_exptime = _exposure_time(header, inputs["filename"])
+    raw_exptime = _exposure_time(header, inputs["filename"], "filename")
     bias, _ = _read_master(inputs, "bias_file", raw.shape)
     dark, dark_header = _read_master(inputs, "dark_file", raw.shape)
-    dark_exptime = _exposure_time(dark_header, inputs["dark_file"])
+    dark_exptime = _exposure_time(dark_header, inputs["dark_file"], "dark_file")
     flat, _ = _read_master(inputs, "flat_file", raw.shape)
     flat_level = np.median(flat)
     if not flat_level > 0:  # also catches NaN

@@ -190,6 +190,42 @@ def test_combine_bias_median_resists_an_outlier_frame(frames):
     assert master[5].max() < frames.bias_adu.max() + 50
 
 
+@pytest.mark.parametrize(
+    "case, error, message",
+    [
+        ("empty", ValueError, "filenames is empty"),
+        ("odd shape", ValueError, r"wide\.fit.*\(24, 41\).*first file.*\(24, 40\)"),
+        ("missing", FileNotFoundError, r"filenames.*lost\.fit"),
+        ("text", ValueError, r"log\.fit.*not a readable FITS"),
+        ("empty file", ValueError, r"blank\.fit.*not a readable FITS"),
+        ("no image", ValueError, r"header_only\.fit.*no image data"),
+        ("cube", ValueError, r"cube\.fit.*3-D"),
+    ],
+)
+def test_combine_bias_fails(frames, unchanged, case, error, message):
+    good = [frames.bias("b0.fit"), frames.bias("b1.fit")]
+    folder = frames.folder
+    if case == "empty":
+        names = []
+    elif case == "odd shape":
+        names = good + [frames.write("wide.fit", np.zeros((24, 41)), exptime=0.0)]
+    elif case == "missing":
+        names = good + [str(folder / "lost.fit")]
+    elif case == "text":
+        names = good + [write_text(folder / "log.fit", "observing log\n" * 100)]
+    elif case == "empty file":
+        names = good + [write_text(folder / "blank.fit", "")]
+    elif case == "no image":
+        fits.PrimaryHDU().writeto(folder / "header_only.fit")
+        names = good + [str(folder / "header_only.fit")]
+    else:
+        fits.PrimaryHDU(np.zeros((2,) + frames.shape, dtype=np.uint16)).writeto(folder / "cube.fit")
+        names = [str(folder / "cube.fit")] + good
+    with unchanged(folder):
+        with pytest.raises(error, match=message):
+            solutions.combine_bias(names)
+
+
 def test_combine_darks_matches_ccdproc_and_truth(frames, night):
     bias = solutions.combine_bias(night["bias"])
     bias_before = bias.copy()
@@ -333,7 +369,7 @@ def test_calc_dark_current_fails(frames, night, unchanged):
             solutions.calc_dark_current(text, bias)
         with pytest.raises(ValueError, match=r"noexp\.fit.*no EXPTIME"):
             solutions.calc_dark_current(no_exptime, bias)
-        with pytest.raises(ValueError, match=r"zero\.fit.*EXPTIME = 0\.0"):
+        with pytest.raises(ValueError, match=r"dark_filename.*zero\.fit.*EXPTIME = 0\.0"):
             solutions.calc_dark_current(zero, bias)
         with pytest.raises(ValueError, match=r"small\.fit.*\(4, 4\).*\(24, 40\)"):
             solutions.calc_dark_current(dark, small)
@@ -515,9 +551,9 @@ def test_process_data_fails(frames, night, masters, tmp_path, unchanged):
             solutions.process_data(sci, out, bias, dark, text)
         with pytest.raises(ValueError, match=r"noexp\.fit.*no EXPTIME"):
             solutions.process_data(no_exptime_sci, out, bias, dark, flat)
-        with pytest.raises(ValueError, match=r"negexp\.fit.*EXPTIME = -180"):
+        with pytest.raises(ValueError, match=r"filename.*negexp\.fit.*EXPTIME = -180"):
             solutions.process_data(negative_sci, out, bias, dark, flat)
-        with pytest.raises(ValueError, match=r"darknoexp\.fits.*no EXPTIME"):
+        with pytest.raises(ValueError, match=r"dark_file.*darknoexp\.fits.*no EXPTIME"):
             solutions.process_data(sci, out, bias, no_exptime_dark, flat)
         with pytest.raises(ValueError, match=r"bias_file.*smallbias\.fits.*\(24, 38\).*\(24, 40\)"):
             solutions.process_data(sci, out, small_bias, dark, flat)
