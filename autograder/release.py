@@ -226,9 +226,16 @@ def leaks_in_release(root):
 # ---------------------------------------------------------------------------
 # The student bundle
 
-#: What a student needs beside the notebooks (paths relative to the root).
-STUDENT_REQUIREMENTS = ["astropy>=6.0", "numpy>=1.24", "matplotlib>=3.7", "jupyterlab>=4.0"]
 BUNDLE_TOP = "ccd_lab"
+
+
+def student_requirements():
+    """Return the ``student`` extra of pyproject.toml, one requirement a line."""
+    import re
+    from importlib.metadata import requires
+
+    wanted = re.compile(r"""extra\s*==\s*["']student["']""")
+    return [req.split(";")[0].strip() for req in requires("ccdlab") or [] if wanted.search(req)]
 
 
 def _bundle_members(root):
@@ -241,7 +248,7 @@ def _bundle_members(root):
     from convenience_functions import data_dir
 
     for frame in sorted(data_dir().iterdir()):
-        if frame.is_file():
+        if frame.is_file() and not frame.name.startswith("."):
             members[f"sample_data/frames/{frame.name}"] = frame
     return members
 
@@ -281,7 +288,7 @@ def build_bundle(root, out_zip):
     out_zip.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out_zip, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"{BUNDLE_TOP}/README.txt", readme)
-        archive.writestr(f"{BUNDLE_TOP}/requirements.txt", "\n".join(STUDENT_REQUIREMENTS) + "\n")
+        archive.writestr(f"{BUNDLE_TOP}/requirements.txt", "\n".join(student_requirements()) + "\n")
         names += [f"{BUNDLE_TOP}/README.txt", f"{BUNDLE_TOP}/requirements.txt"]
         for name, path in members.items():
             archive.write(path, f"{BUNDLE_TOP}/{name}")

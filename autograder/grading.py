@@ -1,0 +1,95 @@
+"""Grading with nbgrader's own machinery, as a few named steps.
+
+1. :func:`prepare_course` -- a course root with the instructor notebooks and
+   a gradebook that knows the assignment (nbgrader ``generate_assignment``).
+2. :func:`autograde_student` -- nbgrader ``autograde`` of one student's
+   notebooks in ``submitted/<student_id>/ccd_reduction/``.
+3. :func:`student_scores` -- per-grade-cell scores read from the gradebook.
+"""
+
+import shutil
+from pathlib import Path
+
+from . import course
+
+
+class GradingError(RuntimeError):
+    """nbgrader could not grade; the message says which step and why."""
+
+
+def _run_converter(converter_class, root, student_id=None, db_path=None, **traits):
+    from nbgrader.coursedir import CourseDirectory
+
+    course.ensure_tools_on_path()
+    config = course.nbgrader_config(root=root, db_path=db_path)
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id = course.ASSIGNMENT_ID
+    if student_id is not None:
+        coursedir.student_id = student_id
+    converter = converter_class(coursedir=coursedir, config=config)
+    for name, value in traits.items():
+        setattr(converter, name, value)
+    try:
+        converter.start()
+    except Exception as error:  # NbGraderException, or a plain error from a step
+        raise GradingError(f"nbgrader {converter_class.__name__} failed in {root}: {error}") from error
+
+
+def prepare_course(root, source_root=course.REPO_ROOT, db_path=None):
+    """Make ``root`` a course whose gradebook knows the assignment.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        Folder to set up (created if missing).
+    source_root : pathlib.Path
+        Where the instructor notebooks are read from.
+    db_path : pathlib.Path, optional
+        Gradebook file (default ``root/gradebook.db``).
+    """
+    from nbgrader.converters import GenerateAssignment
+
+    root = Path(root)
+    target = course.source_dir(root)
+    target.mkdir(parents=True, exist_ok=True)
+    for notebook in sorted(course.source_dir(source_root).glob("*.ipynb")):
+        shutil.copy2(notebook, target / notebook.name)
+    _run_converter(GenerateAssignment, root, db_path=db_path, force=True, create_assignment=True)
+
+
+def submission_dir(root, student_id):
+    """Folder nbgrader reads a student's submitted notebooks from."""
+    return Path(root) / "submitted" / student_id / course.ASSIGNMENT_ID
+
+
+def autograde_student(root, student_id, db_path=None):
+    """Run nbgrader ``autograde`` on one student of a prepared course."""
+    from nbgrader.converters import Autograde
+
+    _run_converter(Autograde, root, student_id=student_id, db_path=db_path, force=True, create_student=True)
+
+
+def student_scores(root, student_id, db_path=None):
+    """Return ``{grade_id: (score, max_score, needs_manual_grade)}`` of a student.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        Prepared course root.
+    student_id : str
+    db_path : pathlib.Path, optional
+
+    Returns
+    -------
+    dict
+    """
+    from nbgrader.api import Gradebook
+
+    config = course.nbgrader_config(root=root, db_path=db_path)
+    scores = {}
+    with Gradebook(config.CourseDirectory.db_url, course.COURSE_ID) as gradebook:
+        submission = gradebook.find_submission(course.ASSIGNMENT_ID, student_id)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                scores[grade.name] = (grade.score, grade.max_score, bool(grade.needs_manual_grade))
+    return scores
