@@ -13,6 +13,7 @@ process behind.
 
 import contextlib
 import importlib.util
+import json
 import os
 import secrets
 import signal
@@ -248,7 +249,22 @@ class LabServer:
 
     def get(self, path, timeout=10):
         """GET ``path`` with the token; return ``(status, body bytes)``."""
-        request = urllib.request.Request(self.api(path), headers={"Authorization": f"token {self.token}"})
+        return self.request("GET", path, timeout=timeout)
+
+    def request(self, method, path, data=None, timeout=10):
+        """Send ``data`` (JSON-encodable or None) to ``path`` with the token.
+
+        Returns
+        -------
+        tuple
+            ``(status, body bytes)``; an HTTP error status is returned, not raised.
+        """
+        headers = {"Authorization": f"token {self.token}"}
+        body = None
+        if data is not None:
+            body = json.dumps(data).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(self.api(path), data=body, headers=headers, method=method)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as answer:
                 return answer.status, answer.read()
@@ -306,8 +322,13 @@ def running_lab(root_dir=None, port=None, token=None, *, start=None, extra_args=
         )
         env.pop("JUPYTER_CONFIG_PATH", None)
         isolation = [
+            # Checkpoints and LSP copies go to the scratch folder, not root_dir.
             f"--FileCheckpoints.root_dir={scratch / 'checkpoints'}",
             f"--LanguageServerManager.virtual_documents_dir={scratch / 'virtual_documents'}",
+            # No calls to the internet: no news, update checks or PyPI lookups.
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
         ]
         chosen = free_port() if port is None else port
         command = lab_command(root_dir=root_dir, port=chosen, start=start, extra_args=isolation + list(extra_args))
