@@ -32,6 +32,20 @@ def _check(args):
     return release.main_check()
 
 
+def _grade(args):
+    from . import classgrade
+
+    return classgrade.main(submissions=args.submissions, out=args.out, jobs=args.jobs, timeout=args.timeout,
+                           force=args.force)
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return value
+
+
 def build_parser():
     """Return the argument parser of ``ccdlab`` with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -78,6 +92,24 @@ def build_parser():
         description="Regenerate the student notebooks in a scratch folder and compare.",
     )
     check.set_defaults(run=_check)
+
+    from .worker import DEFAULT_CELL_TIMEOUT_S
+
+    grade = verbs.add_parser(
+        "grade",
+        help="autograde a whole class with nbgrader, in parallel",
+        description="Grade every submission in SUBMISSIONS (<student_id>/ccd_reduction/*.ipynb folders "
+        "or <student_id>.zip files) and write grades.csv, feedback, the gradebook and summary.png "
+        "into RESULTS.",
+    )
+    grade.add_argument("submissions", metavar="SUBMISSIONS", help="folder of submissions")
+    grade.add_argument("--out", metavar="RESULTS", required=True, help="folder for the results (created if missing)")
+    grade.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                       help="students graded at once (default: the number of cores)")
+    grade.add_argument("--timeout", type=_positive_int, default=DEFAULT_CELL_TIMEOUT_S, metavar="SECONDS",
+                       help=f"seconds one cell may run (default: {DEFAULT_CELL_TIMEOUT_S})")
+    grade.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    grade.set_defaults(run=_grade)
 
     return parser
 

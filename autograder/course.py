@@ -84,4 +84,6 @@ def nbgrader_config(root=REPO_ROOT, db_path=None):
     config.CourseDirectory.db_url = f"sqlite:///{db.resolve()}"
     config.ClearSolutions.code_stub = {"python": CODE_STUB}
     config.ClearSolutions.text_stub = TEXT_STUB
+    # A grade cell deleted from a submission is put back and run, not skipped.
+    config.OverwriteCells.add_missing_cells = True
     return config

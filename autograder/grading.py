@@ -17,15 +17,42 @@ class GradingError(RuntimeError):
     """nbgrader could not grade; the message says which step and why."""
 
 
-def _run_converter(converter_class, root, student_id=None, db_path=None, **traits):
+def run_converter(converter_class, root, student_id=None, notebook_id=None, db_path=None, cell_timeout=None,
+                  **traits):
+    """Run one nbgrader converter on the course at ``root``.
+
+    Parameters
+    ----------
+    converter_class : type
+        ``GenerateAssignment``, ``Autograde``, ``GenerateFeedback``, ...
+    root : pathlib.Path
+        Course root.
+    student_id, notebook_id : str, optional
+        Restrict the run to one student / one notebook (name without .ipynb).
+    db_path : pathlib.Path, optional
+        Gradebook file (default ``root/gradebook.db``).
+    cell_timeout : float, optional
+        Seconds a cell may run when notebooks are executed.
+    **traits
+        Attributes set on the converter (``force``, ``create_student``, ...).
+
+    Raises
+    ------
+    GradingError
+        If nbgrader fails.
+    """
     from nbgrader.coursedir import CourseDirectory
 
     course.ensure_tools_on_path()
     config = course.nbgrader_config(root=root, db_path=db_path)
+    if cell_timeout is not None:
+        config.Execute.timeout = int(cell_timeout)
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id = course.ASSIGNMENT_ID
     if student_id is not None:
         coursedir.student_id = student_id
+    if notebook_id is not None:
+        coursedir.notebook_id = notebook_id
     converter = converter_class(coursedir=coursedir, config=config)
     for name, value in traits.items():
         setattr(converter, name, value)
@@ -54,7 +81,7 @@ def prepare_course(root, source_root=course.REPO_ROOT, db_path=None):
     target.mkdir(parents=True, exist_ok=True)
     for notebook in sorted(course.source_dir(source_root).glob("*.ipynb")):
         shutil.copy2(notebook, target / notebook.name)
-    _run_converter(GenerateAssignment, root, db_path=db_path, force=True, create_assignment=True)
+    run_converter(GenerateAssignment, root, db_path=db_path, force=True, create_assignment=True)
 
 
 def submission_dir(root, student_id):
@@ -66,7 +93,7 @@ def autograde_student(root, student_id, db_path=None):
     """Run nbgrader ``autograde`` on one student of a prepared course."""
     from nbgrader.converters import Autograde
 
-    _run_converter(Autograde, root, student_id=student_id, db_path=db_path, force=True, create_student=True)
+    run_converter(Autograde, root, student_id=student_id, db_path=db_path, force=True, create_student=True)
 
 
 def student_scores(root, student_id, db_path=None):

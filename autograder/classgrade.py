@@ -1,0 +1,224 @@
+"""``ccdlab grade``: grade a whole class with nbgrader, in parallel.
+
+The coordinator's steps, in order:
+
+1. :func:`check_results_folder` -- RESULTS exists (or is made) and is writable.
+2. :func:`~autograder.submissions.find_submissions` -- read every hand-in.
+3. :func:`prepare_results_course` -- RESULTS becomes an nbgrader course
+   (instructor notebooks, gradebook, ``nbgrader_config.py``), so the
+   formgrader and ``nbgrader export`` work on it afterwards.
+4. :func:`grade_all` -- one task per student through an executor (a local
+   process pool by default); each task is
+   :func:`autograder.worker.grade_submission`, isolated in its own scratch
+   folder, and returns plain data.
+5. :func:`merge_result` -- only the coordinator writes RESULTS: the
+   notebooks, the HTML feedback and the gradebook (through nbgrader's own
+   ``SaveAutoGrades`` preprocessor).
+6. :mod:`autograder.report` -- ``grades.csv`` and ``summary.png``.
+
+Running it again on the same folders reuses every student whose hand-in is
+unchanged (``--force`` regrades them all) and never duplicates a row.
+"""
+
+import concurrent.futures
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from . import course, grading, report, worker
+from .submissions import SubmissionsError, find_submissions
+
+#: Remembers, per student, the fingerprint and result row of the last grading.
+STATE_FILE = "grading-state.json"
+
+
+class ResultsError(RuntimeError):
+    """RESULTS cannot be written."""
+
+
+def check_results_folder(out):
+    """Create ``out`` if needed and prove it is writable.
+
+    Raises
+    ------
+    ResultsError
+        Naming the folder when it cannot be created or written.
+    """
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".ccdlab-write-test-"):
+            pass
+    except OSError as error:
+        raise ResultsError(f"results folder {out} is not writable ({error.strerror or error})") from None
+    return out.resolve()
+
+
+def prepare_results_course(out, source_root=course.REPO_ROOT):
+    """Make RESULTS an nbgrader course whose gradebook knows the assignment."""
+    grading.prepare_course(out, source_root=source_root)
+    config = out / "nbgrader_config.py"
+    config.write_text(
+        "# Written by `ccdlab grade`: the formgrader and `nbgrader export` read this course.\n"
+        "from pathlib import Path\n"
+        "from autograder.course import nbgrader_config\n\n"
+        "c = get_config()  # noqa: F821\n"
+        "c.merge(nbgrader_config(root=Path(__file__).resolve().parent))\n"
+    )
+
+
+def _load_state(out):
+    path = out / STATE_FILE
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _save_state(out, state):
+    path = out / STATE_FILE
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(state, indent=1, sort_keys=True))
+    temporary.replace(path)
+
+
+# ---------------------------------------------------------------------------
+# Executors: where the per-student tasks run
+
+
+class LocalExecutor:
+    """Grade in a pool of local processes (one kernel at a time each)."""
+
+    def __init__(self, jobs):
+        self.jobs = max(1, int(jobs))
+
+    def map_unordered(self, function, items, **kwargs):
+        """Yield ``(item, result or exception)`` as tasks finish."""
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(self.jobs, mp_context=context) as pool:
+            futures = {pool.submit(function, item, **kwargs): item for item in items}
+            for future in concurrent.futures.as_completed(futures):
+                try:
+                    yield futures[future], future.result()
+                except Exception as error:  # a crashed worker is reported, not fatal
+                    yield futures[future], error
+
+
+def grade_all(submissions, executor, *, cell_timeout, progress=True):
+    """Grade ``submissions``; yield each :class:`~autograder.worker.StudentResult`."""
+    from tqdm import tqdm
+
+    failures = 0
+    with tqdm(total=len(submissions), unit="student", disable=not progress, file=sys.stderr,
+              desc="grading") as bar:
+        for submission, outcome in executor.map_unordered(
+            worker.grade_submission, submissions, cell_timeout=cell_timeout
+        ):
+            if isinstance(outcome, Exception):
+                outcome = worker.StudentResult(
+                    submission.student_id, submission.fingerprint(), status="kernel_died",
+                    reasons=[f"the grader crashed: {type(outcome).__name__}: {outcome}"],
+                )
+            failures += outcome.status != "ok"
+            bar.set_postfix(failures=failures, refresh=False)
+            bar.update(1)
+            yield submission, outcome
+
+
+# ---------------------------------------------------------------------------
+# Writing one student's results into RESULTS
+
+
+def merge_result(out, submission, result):
+    """Write a student's notebooks, feedback and grades into RESULTS."""
+    from nbformat import reads
+    from nbgrader.api import Gradebook
+    from nbgrader.preprocessors import SaveAutoGrades
+
+    student = result.student_id
+    folders = {step: out / step / student / course.ASSIGNMENT_ID for step in ("submitted", "autograded", "feedback")}
+    for folder in folders.values():
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+    for name, content in submission.notebooks.items():
+        (folders["submitted"] / name).write_bytes(content)
+    for name, text in result.autograded.items():
+        (folders["autograded"] / name).write_text(text)
+    for stem, html in result.feedback.items():
+        (folders["feedback"] / f"{stem}.html").write_text(html)
+
+    db_url = course.nbgrader_config(root=out).CourseDirectory.db_url
+    with Gradebook(db_url, course.COURSE_ID) as gradebook:
+        gradebook.update_or_create_student(student)
+        gradebook.update_or_create_submission(course.ASSIGNMENT_ID, student)
+        notebook_ids = [nb.name for nb in gradebook.find_assignment(course.ASSIGNMENT_ID).notebooks]
+    saver = SaveAutoGrades()
+    for notebook_id in notebook_ids:
+        text = result.autograded.get(f"{notebook_id}.ipynb")
+        if text is not None:
+            resources = {"nbgrader": {"notebook": notebook_id, "assignment": course.ASSIGNMENT_ID,
+                                      "student": student, "db_url": db_url}}
+            saver.preprocess(reads(text, as_version=4), resources)
+            continue
+        # nbgrader's rule for a notebook that was not graded: every grade is 0
+        with Gradebook(db_url, course.COURSE_ID) as gradebook:
+            graded = gradebook.find_submission_notebook(notebook_id, course.ASSIGNMENT_ID, student)
+            for grade in graded.grades:
+                grade.auto_score = 0
+                grade.needs_manual_grade = False
+            gradebook.db.commit()
+
+
+# ---------------------------------------------------------------------------
+# The command
+
+
+def main(*, submissions, out, jobs=None, timeout=worker.DEFAULT_CELL_TIMEOUT_S, force=False, executor=None,
+         progress=True):
+    """``ccdlab grade SUBMISSIONS --out RESULTS``; returns the exit status."""
+    try:
+        out = check_results_folder(out)
+        found = find_submissions(submissions)
+    except (SubmissionsError, ResultsError) as error:
+        print(f"ccdlab grade: {error}", file=sys.stderr)
+        return 2
+    if Path(submissions).resolve() == out or out in Path(submissions).resolve().parents:
+        print(f"ccdlab grade: RESULTS {out} must not be inside SUBMISSIONS {submissions}", file=sys.stderr)
+        return 2
+    executor = executor or LocalExecutor(jobs or os.cpu_count() or 1)
+    course.ensure_tools_on_path()
+    prepare_results_course(out)
+    state = _load_state(out)
+    todo = [s for s in found if force or state.get(s.student_id, {}).get("fingerprint") != s.fingerprint()]
+    reused = len(found) - len(todo)
+    for submission, result in grade_all(todo, executor, cell_timeout=timeout, progress=progress):
+        merge_result(out, submission, result)
+        state[result.student_id] = {
+            "fingerprint": result.fingerprint,
+            "status": result.status,
+            "reason": result.reason,
+            "scores": result.scores,
+            "seconds": round(result.seconds, 2),
+        }
+        _save_state(out, state)
+    graded_ids = {s.student_id for s in found}
+    rows = {student: entry for student, entry in state.items() if student in graded_ids}
+    grade_ids = report.grade_ids_in_order()
+    report.write_csv(out / report.CSV_FILE, rows, grade_ids)
+    report.write_summary_plot(out / report.SUMMARY_FILE, rows, grade_ids)
+    statuses = {}
+    for entry in rows.values():
+        statuses[entry["status"]] = statuses.get(entry["status"], 0) + 1
+    counts = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+    print(
+        f"ccdlab grade: {len(todo)} graded, {reused} unchanged and reused ({counts}); "
+        f"wrote {out / report.CSV_FILE}, {out / report.SUMMARY_FILE}, feedback in {out / 'feedback'}"
+    )
+    return 0

@@ -1,0 +1,332 @@
+"""Grading one student, in isolation, as a function of plain data.
+
+:func:`grade_submission` takes a :class:`~autograder.submissions.Submission`
+and returns a :class:`StudentResult`: scores, status, the autograded
+notebooks and the HTML feedback, all as data.  It runs nbgrader's
+``autograde`` and ``generate_feedback`` in a scratch course of its own, with
+its own copy of the bundled frames, so whatever a notebook does to files
+stays in that scratch folder.  Being a pure function of data, it runs the
+same in a local process pool or on a remote worker.
+
+The steps, in order:
+
+1. :func:`inspect_notebooks` -- parse each notebook; find tampering.
+2. :func:`_scratch_course` -- a copy of the prepared course and the frames.
+3. :func:`_autograde_each` -- nbgrader autograde, one notebook at a time,
+   so a kernel that dies costs only its own notebook.
+4. :func:`_collect` -- scores from the scratch gradebook, feedback HTML.
+"""
+
+import dataclasses
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from . import course, grading
+from .submissions import read_notebook_json
+
+#: Statuses, most serious first: the first that applies is reported.
+STATUSES = ("kernel_died", "timeout", "flagged", "unreadable_notebook", "missing_notebook", "ok")
+
+#: Default per-cell timeout, in seconds (the slowest reference cell takes ~5 s).
+DEFAULT_CELL_TIMEOUT_S = 30
+
+#: Names of instructor code a submission must not reach for.
+_FORBIDDEN_IMPORT = re.compile(
+    r"""(?:^|[\s;])(?:import|from)\s+(solutions|autograder)\b"""
+    r"""|(?:import_module|__import__)\(\s*['"](solutions|autograder)"""
+    r"""|sys\.modules\[\s*['"](solutions|autograder)""",
+    re.MULTILINE,
+)
+
+
+@dataclasses.dataclass
+class StudentResult:
+    """What grading one student produced (plain data, picklable)."""
+
+    student_id: str
+    fingerprint: str
+    status: str = "ok"
+    reasons: list = dataclasses.field(default_factory=list)
+    #: grade_id -> [score, max_score, needs_manual_grade]
+    scores: dict = dataclasses.field(default_factory=dict)
+    #: notebook name -> autograded notebook JSON text
+    autograded: dict = dataclasses.field(default_factory=dict)
+    #: notebook name (without .ipynb) -> feedback HTML text
+    feedback: dict = dataclasses.field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def reason(self):
+        """The reasons as one short line."""
+        return "; ".join(dict.fromkeys(self.reasons))
+
+
+# ---------------------------------------------------------------------------
+# Step 1: reading the notebooks and spotting tampering
+
+
+def _grade_cells(notebook):
+    cells = {}
+    for cell in notebook.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") or meta.get("locked"):
+            if "grade_id" in meta:
+                cells[meta["grade_id"]] = cell
+    return cells
+
+
+def _source(cell):
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def inspect_notebooks(submission, release_root=course.REPO_ROOT):
+    """Parse the handed-in notebooks and list what is wrong with them.
+
+    Parameters
+    ----------
+    submission : Submission
+    release_root : pathlib.Path
+        Where the student notebooks as released are read from.
+
+    Returns
+    -------
+    readable : dict
+        Notebook name -> bytes, for the notebooks that parse.
+    flags : dict
+        Status -> list of reasons (``missing_notebook``,
+        ``unreadable_notebook``, ``flagged``).
+    """
+    flags = {"missing_notebook": [], "unreadable_notebook": [], "flagged": []}
+    readable = {}
+    flags["unreadable_notebook"] += submission.problems
+    released = {p.name: p for p in course.release_dir(release_root).glob("*.ipynb")}
+    for name in sorted(released):
+        if name not in submission.notebooks:
+            flags["missing_notebook"].append(f"{name} missing")
+            continue
+        notebook, problem = read_notebook_json(submission.notebooks[name])
+        if problem:
+            flags["unreadable_notebook"].append(f"{name}: {problem}")
+            continue
+        readable[name] = submission.notebooks[name]
+        original = json.loads(released[name].read_text())
+        locked = _grade_cells(original)
+        handed_in = _grade_cells(notebook)
+        for grade_id, cell in locked.items():
+            if grade_id not in handed_in:
+                flags["flagged"].append(f"{name}: locked cell {grade_id} deleted")
+                continue
+            theirs = handed_in[grade_id]
+            if _source(theirs).strip() != _source(cell).strip():
+                flags["flagged"].append(f"{name}: locked cell {grade_id} edited")
+            if theirs.get("cell_type") != cell.get("cell_type"):
+                flags["flagged"].append(f"{name}: locked cell {grade_id} changed to {theirs.get('cell_type')}")
+            ours_meta = cell["metadata"]["nbgrader"]
+            their_meta = theirs.get("metadata", {}).get("nbgrader", {})
+            if their_meta.get("points") != ours_meta.get("points"):
+                flags["flagged"].append(f"{name}: points of {grade_id} changed")
+            tags = set(theirs.get("metadata", {}).get("tags", [])) - set(cell["metadata"].get("tags", []))
+            if tags:
+                flags["flagged"].append(f"{name}: {grade_id} tagged {', '.join(sorted(tags))}")
+        for cell in notebook.get("cells", []):
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.get("cell_type") != "code" or meta.get("grade_id") in locked:
+                continue
+            match = _FORBIDDEN_IMPORT.search(_source(cell))
+            if match:
+                module = next(group for group in match.groups() if group)
+                flags["flagged"].append(f"{name}: imports the instructor's {module}")
+    if submission.extra_files:
+        shown = ", ".join(submission.extra_files[:5])
+        more = f" and {len(submission.extra_files) - 5} more" if len(submission.extra_files) > 5 else ""
+        flags["note"] = [f"files beside the notebooks not graded: {shown}{more}"]
+    return readable, {key: value for key, value in flags.items() if value}
+
+
+# ---------------------------------------------------------------------------
+# Step 2: a scratch course of the student's own
+
+_TEMPLATES = {}
+
+
+def template_course(source_root=course.REPO_ROOT):
+    """Return a prepared course (sources + gradebook), built once per process."""
+    key = str(Path(source_root).resolve())
+    if key not in _TEMPLATES or not Path(_TEMPLATES[key]).exists():
+        folder = Path(tempfile.mkdtemp(prefix="ccdlab-template-"))
+        grading.prepare_course(folder, source_root=source_root)
+        _TEMPLATES[key] = folder
+    return Path(_TEMPLATES[key])
+
+
+def _scratch_course(scratch, template, data_source):
+    root = scratch / "course"
+    shutil.copytree(template, root, ignore=shutil.ignore_patterns("labs"))
+    data = scratch / "data"
+    shutil.copytree(data_source, data, ignore=shutil.ignore_patterns(".*"))
+    for path in data.iterdir():
+        path.chmod(0o444)
+    data.chmod(0o555)
+    return root, data
+
+
+# ---------------------------------------------------------------------------
+# Step 3: nbgrader autograde, one notebook at a time
+
+
+class _LogCapture(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def _autograde_each(root, student_id, names, timeout):
+    """Autograde each notebook; return {name: failure text or None}."""
+    from nbgrader.converters import Autograde
+
+    failures = {}
+    logger = logging.getLogger("traitlets")
+    for name in names:
+        capture = _LogCapture()
+        logger.addHandler(capture)
+        try:
+            grading.run_converter(
+                Autograde, root, student_id=student_id, notebook_id=Path(name).stem,
+                force=True, create_student=True, cell_timeout=timeout,
+            )
+            failures[name] = None
+        except grading.GradingError:
+            failures[name] = "\n".join(capture.lines)
+        finally:
+            logger.removeHandler(capture)
+    return failures
+
+
+def _cell_errors(notebook_text):
+    names = set()
+    for cell in json.loads(notebook_text).get("cells", []):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                names.add(output.get("ename", ""))
+    return names
+
+
+# ---------------------------------------------------------------------------
+# Step 4: collecting scores and feedback
+
+
+def _collect(root, student_id, result):
+    from nbgrader.converters import GenerateFeedback
+
+    autograded = Path(root) / "autograded" / student_id / course.ASSIGNMENT_ID
+    for path in sorted(autograded.glob("*.ipynb")):
+        result.autograded[path.name] = path.read_text()
+    result.scores = {
+        grade_id: [score, maximum, manual]
+        for grade_id, (score, maximum, manual) in grading.student_scores(root, student_id).items()
+    }
+    if result.autograded:
+        try:
+            grading.run_converter(GenerateFeedback, root, student_id=student_id, force=True)
+        except grading.GradingError as error:
+            result.reasons.append(f"feedback not generated: {error}")
+        feedback = Path(root) / "feedback" / student_id / course.ASSIGNMENT_ID
+        for path in sorted(feedback.glob("*.html")):
+            result.feedback[path.stem] = path.read_text()
+
+
+# ---------------------------------------------------------------------------
+# The whole of it
+
+
+def grade_submission(submission, *, cell_timeout=DEFAULT_CELL_TIMEOUT_S, source_root=course.REPO_ROOT,
+                     data_source=None, keep_scratch=False):
+    """Grade one student's submission in a scratch folder of its own.
+
+    Parameters
+    ----------
+    submission : Submission
+    cell_timeout : float
+        Seconds one cell may run before it is interrupted.
+    source_root : pathlib.Path
+        Repository holding the instructor and student notebooks.
+    data_source : pathlib.Path, optional
+        Folder of frames to copy for the student (default: the bundled one).
+    keep_scratch : bool
+        Leave the scratch folder behind (for debugging).
+
+    Returns
+    -------
+    StudentResult
+    """
+    from convenience_functions.paths import DATA_ENV_VAR, data_dir
+
+    started = time.monotonic()
+    result = StudentResult(submission.student_id, submission.fingerprint())
+    readable, flags = inspect_notebooks(submission, source_root)
+    template = template_course(source_root)
+    scratch = Path(tempfile.mkdtemp(prefix=f"ccdlab-grade-{submission.student_id}-"))
+    saved_env = os.environ.get(DATA_ENV_VAR)
+    try:
+        root, data = _scratch_course(scratch, template, data_source or data_dir())
+        handed_in = grading.submission_dir(root, submission.student_id)
+        handed_in.mkdir(parents=True)
+        for name, content in readable.items():
+            (handed_in / name).write_bytes(content)
+        os.environ[DATA_ENV_VAR] = str(data)
+        failures = _autograde_each(root, submission.student_id, sorted(readable), cell_timeout) if readable else {}
+        for name, failure in failures.items():
+            if failure is not None:
+                died = "DeadKernelError" in failure or "died" in failure.lower()
+                status = "kernel_died" if died else "timeout" if "timeout" in failure.lower() else "kernel_died"
+                flags.setdefault(status, []).append(f"{name}: {_short(failure)}")
+        _collect(root, submission.student_id, result)
+        for name, text in result.autograded.items():
+            if "CellTimeoutError" in _cell_errors(text):
+                flags.setdefault("timeout", []).append(f"{name}: a cell ran longer than {cell_timeout:g} s")
+    finally:
+        if saved_env is None:
+            os.environ.pop(DATA_ENV_VAR, None)
+        else:
+            os.environ[DATA_ENV_VAR] = saved_env
+        if not keep_scratch:
+            _remove_tree(scratch)
+    for status in STATUSES:
+        if flags.get(status):
+            result.status = status
+            break
+    for status in STATUSES + ("note",):
+        result.reasons += flags.get(status, [])
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _short(log_text):
+    for line in reversed(log_text.splitlines()):
+        if "Error" in line or "died" in line:
+            return line.strip()[:160]
+    return (log_text.strip().splitlines() or ["nbgrader failed"])[-1][:160]
+
+
+def _remove_tree(folder):
+    """Remove a scratch folder, read-only parts included."""
+    def make_writable(function, path, _exc):
+        os.chmod(path, 0o700)
+        function(path)
+
+    for parent in [folder] + [p for p in Path(folder).rglob("*") if p.is_dir()]:
+        try:
+            parent.chmod(0o700)
+        except OSError:
+            pass
+    shutil.rmtree(folder, onerror=make_writable)
