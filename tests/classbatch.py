@@ -1,0 +1,259 @@
+"""Synthetic class submissions built from the instructor and student notebooks.
+
+Each student is a function of the folder to write into; ``EXPECTED`` says
+what grading must give them: the status, and which grade cells earn their
+points.  Used by ``tests/test_grading.py`` and ``benchmarks/bench_grading.py``.
+"""
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+from autograder import course
+
+FULL = "full"
+ZERO = "zero"
+
+
+def notebook_names():
+    return sorted(p.name for p in course.source_dir().glob("*.ipynb"))
+
+
+def load(kind, name):
+    folder = course.source_dir() if kind == "source" else course.release_dir()
+    return json.loads((folder / name).read_text())
+
+
+def _text(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def _cell_index(notebook, grade_id):
+    for index, cell in enumerate(notebook["cells"]):
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            return index
+    raise KeyError(grade_id)
+
+
+def set_solution(notebook, grade_id, body):
+    """Replace what lies between the solution markers of ``grade_id`` by ``body``."""
+    cell = notebook["cells"][_cell_index(notebook, grade_id)]
+    lines = _text(cell).splitlines()
+    begin = next(i for i, line in enumerate(lines) if "BEGIN SOLUTION" in line)
+    end = next(i for i, line in enumerate(lines) if "END SOLUTION" in line)
+    indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
+    new_body = [indent + line if line else line for line in body.strip("\n").splitlines()]
+    cell["source"] = "\n".join(lines[:begin] + new_body + lines[end + 1:]) + "\n"
+    return notebook
+
+
+def insert_cell(notebook, source, before=None, at=None):
+    """Insert a plain code cell before the cell of grade_id ``before`` (or at index ``at``)."""
+    index = _cell_index(notebook, before) if before is not None else at
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+    notebook["cells"].insert(index, cell)
+    return notebook
+
+
+def write_student(folder, student_id, notebooks):
+    """Write ``{name: notebook dict or bytes}`` in nbgrader's submission layout."""
+    target = Path(folder) / student_id / course.ASSIGNMENT_ID
+    target.mkdir(parents=True)
+    for name, notebook in notebooks.items():
+        data = notebook if isinstance(notebook, bytes) else json.dumps(notebook, indent=1).encode()
+        (target / name).write_bytes(data)
+    return target
+
+
+def _sources():
+    return {name: load("source", name) for name in notebook_names()}
+
+
+# ---------------------------------------------------------------------------
+# The students
+
+
+def correct(folder, student_id="correct"):
+    write_student(folder, student_id, _sources())
+
+
+def blank(folder):
+    write_student(folder, "blank", {name: load("release", name) for name in notebook_names()})
+
+
+def _with(student_id, name, change):
+    def build(folder):
+        notebooks = _sources()
+        change(notebooks[name])
+        write_student(folder, student_id, notebooks)
+    build.__name__ = student_id
+    return build
+
+
+mistake_bias_mean = _with(
+    "mistake_bias_mean", "04_stacking.ipynb",
+    lambda nb: set_solution(nb, "combine_bias", "return np.mean(load_stack(filenames), axis=0)"))
+mistake_unscaled_dark = _with(
+    "mistake_unscaled_dark", "05_process_data.ipynb",
+    lambda nb: set_solution(nb, "process_data", """
+raw = fits.getdata(filename).astype(float)
+header = fits.getheader(filename)
+calibrated = (raw - fits.getdata(bias_file) - fits.getdata(dark_file)) / fits.getdata(flat_file)
+header['HISTORY'] = 'calibrated'
+header['CALIBRAT'] = True
+fits.PrimaryHDU(calibrated.astype(np.float32), header).writeto(new_filename, overwrite=True)
+return calibrated
+"""))
+mistake_dark_with_bias = _with(
+    "mistake_dark_with_bias", "03_dark_current.ipynb",
+    lambda nb: set_solution(nb, "calc_dark_current", """
+dark = fits.getdata(dark_filename).astype(float)
+return gain * dark.mean() / fits.getheader(dark_filename)['EXPTIME']
+"""))
+mistake_flat_mean = _with(
+    "mistake_flat_mean", "04_stacking.ipynb",
+    lambda nb: set_solution(nb, "combine_flats", """
+stack = load_stack(filenames)
+for index, name in enumerate(filenames):
+    stack[index] -= master_bias + master_dark * fits.getheader(name)['EXPTIME'] / dark_exptime
+combined = np.median(stack, axis=0)
+return combined / np.mean(combined)
+"""))
+
+hostile_loop = _with("hostile_loop", "02_histogram.ipynb", lambda nb: insert_cell(nb, "while True:\n    pass\n", at=2))
+hostile_exit = _with("hostile_exit", "03_dark_current.ipynb",
+                     lambda nb: insert_cell(nb, "import os\nos._exit(1)\n", at=2))
+hostile_flood = _with("hostile_flood", "01_fits_basics.ipynb",
+                      lambda nb: insert_cell(nb, "print('x' * 100_000_000)\n", at=2))
+hostile_rmdata = _with(
+    "hostile_rmdata", "05_process_data.ipynb",
+    lambda nb: insert_cell(nb, "import shutil\nfrom convenience_functions import data_dir\n"
+                               "shutil.rmtree(data_dir(), ignore_errors=True)\n", at=2))
+
+
+def _points(nb):
+    cell = nb["cells"][_cell_index(nb, "test_center_flux")]
+    cell["metadata"]["nbgrader"]["points"] = 100
+
+
+hostile_points = _with("hostile_points", "01_fits_basics.ipynb", _points)
+
+_PATCH = """
+import numpy, numpy.testing
+numpy.allclose = lambda *args, **kwargs: True
+numpy.isclose = lambda *args, **kwargs: True
+numpy.testing.assert_allclose = lambda *args, **kwargs: None
+numpy.median = lambda a, axis=None, **kwargs: numpy.mean(a, axis=axis)
+import autograder.checks
+autograder.checks.check_combine_bias = lambda candidate: print('combine_bias: correct')
+autograder.checks.check = lambda *args, **kwargs: None
+"""
+
+
+def hostile_patch(folder):
+    notebooks = _sources()
+    stacking = notebooks["04_stacking.ipynb"]
+    set_solution(stacking, "combine_bias", "return np.mean(load_stack(filenames), axis=0)")
+    insert_cell(stacking, _PATCH, before="test_combine_bias")
+    write_student(folder, "hostile_patch", notebooks)
+
+
+def hostile_json(folder):
+    notebooks = _sources()
+    text = json.dumps(notebooks["04_stacking.ipynb"]).encode()
+    notebooks["04_stacking.ipynb"] = text[: len(text) // 2]
+    write_student(folder, "hostile_json", notebooks)
+
+
+def hostile_missing(folder):
+    notebooks = _sources()
+    del notebooks["05_process_data.ipynb"]
+    write_student(folder, "hostile_missing", notebooks)
+
+
+def hostile_pass(folder):
+    notebooks = _sources()
+    stacking = load("release", "04_stacking.ipynb")
+    for cell in stacking["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade") and cell["cell_type"] == "code":
+            cell["source"] = "pass\n"
+    notebooks["04_stacking.ipynb"] = stacking
+    write_student(folder, "hostile_pass", notebooks)
+
+
+def zipped(folder):
+    """A correct submission handed in as a course site's zip, in a subfolder."""
+    staging = Path(folder) / ".staging"
+    correct(staging, "zipped")
+    with zipfile.ZipFile(Path(folder) / "zipped.zip", "w") as archive:
+        for path in (staging / "zipped" / course.ASSIGNMENT_ID).glob("*.ipynb"):
+            archive.write(path, f"my work/lab4/{path.name}")
+    shutil.rmtree(staging)
+
+
+def not_a_zip(folder):
+    (Path(folder) / "not_a_zip.zip").write_text("this is not a zip file")
+
+
+STUDENTS = [correct, blank, mistake_bias_mean, mistake_unscaled_dark, mistake_dark_with_bias, mistake_flat_mean,
+            hostile_loop, hostile_exit, hostile_flood, hostile_rmdata, hostile_points, hostile_patch, hostile_json,
+            hostile_missing, hostile_pass, zipped, not_a_zip]
+
+#: student -> (status, {notebook or grade_id: FULL or ZERO}); unnamed auto-graded cells earn FULL.
+EXPECTED = {
+    "correct": ("ok", {}),
+    "blank": ("ok", {"*": ZERO}),
+    "mistake_bias_mean": ("ok", {"test_combine_bias": ZERO}),
+    "mistake_unscaled_dark": ("ok", {"test_process_data": ZERO}),
+    "mistake_dark_with_bias": ("ok", {"test_calc_dark_current": ZERO}),
+    "mistake_flat_mean": ("ok", {"test_combine_flats": ZERO}),
+    "hostile_loop": ("timeout", {}),
+    "hostile_exit": ("kernel_died", {"03_dark_current": ZERO}),
+    "hostile_flood": ("ok", {}),
+    "hostile_rmdata": ("ok", {"05_process_data": ZERO}),
+    "hostile_points": ("flagged", {}),
+    "hostile_patch": ("flagged", {"test_combine_bias": ZERO}),
+    "hostile_json": ("unreadable_notebook", {"04_stacking": ZERO}),
+    "hostile_missing": ("missing_notebook", {"05_process_data": ZERO}),
+    "hostile_pass": ("flagged", {"04_stacking": ZERO}),
+    "zipped": ("ok", {}),
+    "not_a_zip": ("unreadable_notebook", {"*": ZERO}),
+}
+
+
+def build(folder, students=STUDENTS):
+    """Write every student of ``students`` into ``folder``; return their ids."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for student in students:
+        student(folder)
+    return sorted(student.__name__ for student in students)
+
+
+def expected_scores(student_id, grade_cells):
+    """Expected auto-graded scores of a student: ``{grade_id: points}``.
+
+    Parameters
+    ----------
+    student_id : str
+    grade_cells : list of (notebook stem, grade_id, points, is_manual)
+    """
+    _status, rules = EXPECTED[student_id]
+    scores = {}
+    for notebook, grade_id, points, manual in grade_cells:
+        if manual:
+            continue
+        rule = rules.get(grade_id, rules.get(notebook, rules.get("*", FULL)))
+        scores[grade_id] = points if rule == FULL else 0
+    return scores
+
+
+def grade_cells():
+    """``[(notebook stem, grade_id, points, is_manual)]`` of the instructor notebooks."""
+    found = []
+    for name in notebook_names():
+        for cell in load("source", name)["cells"]:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("grade"):
+                found.append((Path(name).stem, meta["grade_id"], meta["points"], bool(meta.get("solution"))))
+    return found
