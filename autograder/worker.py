@@ -72,10 +72,11 @@ class StudentResult:
 
 
 def _grade_cells(notebook):
+    """Cells a student may not edit: grade cells and locked cells (not answers)."""
     cells = {}
     for cell in notebook.get("cells", []):
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") or meta.get("locked"):
+        if (meta.get("grade") or meta.get("locked")) and not meta.get("solution"):
             if "grade_id" in meta:
                 cells[meta["grade_id"]] = cell
     return cells

@@ -66,8 +66,29 @@ def write_student(folder, student_id, notebooks):
     return target
 
 
+def solved(name, source=None):
+    """The student notebook ``name`` as a perfect student hands it in.
+
+    Every answer cell of the release gets the instructor's solution (without
+    nbgrader's markers); every other cell stays as released.
+    """
+    answers = {}
+    for cell in (source or load("source", name))["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            lines = [line for line in _text(cell).splitlines() if "BEGIN SOLUTION" not in line
+                     and "END SOLUTION" not in line]
+            answers[meta["grade_id"]] = "\n".join(lines) + "\n"
+    notebook = load("release", name)
+    for cell in notebook["cells"]:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell["source"] = answers[grade_id]
+    return notebook
+
+
 def _sources():
-    return {name: load("source", name) for name in notebook_names()}
+    return {name: solved(name) for name in notebook_names()}
 
 
 # ---------------------------------------------------------------------------
@@ -82,10 +103,22 @@ def blank(folder):
     write_student(folder, "blank", {name: load("release", name) for name in notebook_names()})
 
 
-def _with(student_id, name, change):
+def _with(student_id, name, change, kind="answer"):
+    """A perfect student except for ``change``.
+
+    ``kind="answer"`` changes the instructor notebook's answer cells before
+    they are copied into the student notebook (a wrong answer);
+    ``kind="notebook"`` changes the handed-in notebook itself (added cells,
+    edited metadata).
+    """
     def build(folder):
         notebooks = _sources()
-        change(notebooks[name])
+        if kind == "answer":
+            source = load("source", name)
+            change(source)
+            notebooks[name] = solved(name, source)
+        else:
+            change(notebooks[name])
         write_student(folder, student_id, notebooks)
     build.__name__ = student_id
     return build
@@ -121,15 +154,15 @@ combined = np.median(stack, axis=0)
 return combined / np.mean(combined)
 """))
 
-hostile_loop = _with("hostile_loop", "02_histogram.ipynb", lambda nb: insert_cell(nb, "while True:\n    pass\n", at=2))
+hostile_loop = _with("hostile_loop", "02_histogram.ipynb", lambda nb: insert_cell(nb, "while True:\n    pass\n", at=2), "notebook")
 hostile_exit = _with("hostile_exit", "03_dark_current.ipynb",
-                     lambda nb: insert_cell(nb, "import os\nos._exit(1)\n", at=2))
+                     lambda nb: insert_cell(nb, "import os\nos._exit(1)\n", at=2), "notebook")
 hostile_flood = _with("hostile_flood", "01_fits_basics.ipynb",
-                      lambda nb: insert_cell(nb, "print('x' * 100_000_000)\n", at=2))
+                      lambda nb: insert_cell(nb, "print('x' * 100_000_000)\n", at=2), "notebook")
 hostile_rmdata = _with(
     "hostile_rmdata", "05_process_data.ipynb",
     lambda nb: insert_cell(nb, "import shutil\nfrom convenience_functions import data_dir\n"
-                               "shutil.rmtree(data_dir(), ignore_errors=True)\n", at=2))
+                               "shutil.rmtree(data_dir(), ignore_errors=True)\n", at=2), "notebook")
 
 
 def _points(nb):
@@ -137,7 +170,7 @@ def _points(nb):
     cell["metadata"]["nbgrader"]["points"] = 100
 
 
-hostile_points = _with("hostile_points", "01_fits_basics.ipynb", _points)
+hostile_points = _with("hostile_points", "01_fits_basics.ipynb", _points, "notebook")
 
 _PATCH = """
 import numpy, numpy.testing
@@ -153,8 +186,9 @@ autograder.checks.check = lambda *args, **kwargs: None
 
 def hostile_patch(folder):
     notebooks = _sources()
-    stacking = notebooks["04_stacking.ipynb"]
-    set_solution(stacking, "combine_bias", "return np.mean(load_stack(filenames), axis=0)")
+    source = load("source", "04_stacking.ipynb")
+    set_solution(source, "combine_bias", "return np.mean(load_stack(filenames), axis=0)")
+    stacking = notebooks["04_stacking.ipynb"] = solved("04_stacking.ipynb", source)
     insert_cell(stacking, _PATCH, before="test_combine_bias")
     write_student(folder, "hostile_patch", notebooks)
 
