@@ -48,6 +48,23 @@ def ensure_tools_on_path():
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
+def _add_course_steps(config):
+    """Insert this course's preprocessors into nbgrader's own pipelines."""
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute, GetGrades, OverwriteCells
+
+    from .preprocessors import GuardedExecute, HideHiddenTests, ResetGradeCellTags
+
+    sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
+    # Right after nbgrader has restored the locked cells from the gradebook.
+    sanitize.insert(sanitize.index(OverwriteCells) + 1, ResetGradeCellTags)
+    config.Autograde.sanitize_preprocessors = sanitize
+    run = list(Autograde.class_traits()["autograde_preprocessors"].default())
+    config.Autograde.autograde_preprocessors = [GuardedExecute if step is Execute else step for step in run]
+    config.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+
+
 def source_dir(root=REPO_ROOT):
     """Return the folder of the instructor notebooks of the assignment."""
     return Path(root) / SOURCE_DIRNAME / ASSIGNMENT_ID
@@ -86,4 +103,5 @@ def nbgrader_config(root=REPO_ROOT, db_path=None):
     config.ClearSolutions.text_stub = TEXT_STUB
     # A grade cell deleted from a submission is put back and run, not skipped.
     config.OverwriteCells.add_missing_cells = True
+    _add_course_steps(config)
     return config

@@ -293,8 +293,13 @@ def grade_submission(submission, *, cell_timeout=DEFAULT_CELL_TIMEOUT_S, source_
                 flags.setdefault(status, []).append(f"{name}: {_short(failure)}")
         _collect(root, submission.student_id, result)
         for name, text in result.autograded.items():
-            if "CellTimeoutError" in _cell_errors(text):
+            errors = _cell_errors(text)
+            if "CellTimeoutError" in errors:
                 flags.setdefault("timeout", []).append(f"{name}: a cell ran longer than {cell_timeout:g} s")
+            if "DeadKernelError" in errors:
+                flags.setdefault("kernel_died", []).append(f"{name}: the kernel died; later cells scored 0")
+            if "[output capped by the grader" in text:
+                flags.setdefault("note", []).append(f"{name}: output capped")
     finally:
         if saved_env is None:
             os.environ.pop(DATA_ENV_VAR, None)

@@ -1,0 +1,129 @@
+"""nbgrader preprocessors this course adds to nbgrader's own pipelines.
+
+Each is one small step with a one-line purpose; :func:`autograder.course.nbgrader_config`
+puts them in place, so ``nbgrader autograde`` and ``ccdlab grade`` run the same steps.
+"""
+
+import nbformat
+from nbclient.exceptions import DeadKernelError
+from nbgrader import utils
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Integer, List, Unicode
+
+from . import course
+
+
+class ResetGradeCellTags(NbGraderPreprocessor):
+    """Drop the tags that would stop a grade cell from running as written."""
+
+    execution_tags = List(
+        ["skip-execution", "raises-exception"],
+        help="Cell tags that change how nbclient runs a cell.",
+    ).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if utils.is_grade(cell) and not utils.is_solution(cell):
+            tags = cell.metadata.get("tags", [])
+            kept = [tag for tag in tags if tag not in self.execution_tags]
+            if kept != tags:
+                self.log.warning("Removed tags %s from grade cell %s", sorted(set(tags) - set(kept)),
+                                 cell.metadata.nbgrader.get("grade_id"))
+                cell.metadata["tags"] = kept
+            cell.metadata.pop("execution", None)
+        return cell, resources
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Keep hidden tests, and tracebacks through them, out of student feedback."""
+
+    placeholder = Unicode(
+        "# (hidden tests ran here; their verdict is shown below)",
+        help="Line that stands where the hidden tests were.",
+    ).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if not (utils.is_grade(cell) and cell.cell_type == "code" and not utils.is_solution(cell)):
+            return cell, resources
+        begin, end = (marker.lstrip("# ") for marker in course.HIDDEN_TEST_MARKERS)
+        kept, hidden = [], False
+        for line in cell.source.splitlines():
+            if begin in line:
+                hidden = True
+                kept.append(self.placeholder)
+            elif end in line:
+                hidden = False
+            elif not hidden:
+                kept.append(line)
+        cell.source = "\n".join(kept)
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                # A traceback quotes the lines it passed through: keep the verdict only.
+                output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources
+
+
+class GuardedExecute(Execute):
+    """Run the notebook like nbgrader, capping output and surviving a dead kernel.
+
+    * Output is counted as it arrives; past ``max_output_bytes`` for one
+      cell, the rest of that cell's output is dropped (never held in
+      memory) and one line says so.
+    * When the kernel dies, the cells run before keep their outputs, and
+      every code cell that never ran gets an error output, so grade cells
+      after the crash score 0 while those before keep their scores.
+    """
+
+    max_output_bytes = Integer(
+        1_000_000, help="Largest output (bytes of text) kept for one cell."
+    ).tag(config=True)
+
+    def reset_execution_trackers(self):
+        super().reset_execution_trackers()
+        self._kept_bytes = {}
+        self._capped = set()
+
+    @staticmethod
+    def _size(content):
+        size = len(content.get("text", ""))
+        for value in content.get("data", {}).values():
+            size += len(value) if isinstance(value, str) else len(str(value))
+        size += sum(len(line) for line in content.get("traceback", []))
+        return size
+
+    def output(self, outs, msg, display_id, cell_index):
+        if msg["msg_type"] in ("stream", "display_data", "execute_result"):
+            kept = self._kept_bytes.get(cell_index, 0) + self._size(msg["content"])
+            if kept > self.max_output_bytes:
+                if cell_index not in self._capped:
+                    self._capped.add(cell_index)
+                    notice = nbformat.v4.new_output(
+                        "stream", name="stderr",
+                        text=f"\n[output capped by the grader at {self.max_output_bytes:,} bytes for this cell]\n",
+                    )
+                    outs.append(notice)
+                return None
+            self._kept_bytes[cell_index] = kept
+        return super().output(outs, msg, display_id, cell_index)
+
+    def preprocess(self, nb, resources=None, km=None):
+        try:
+            return super().preprocess(nb, resources, km=km)
+        except DeadKernelError as error:
+            self.log.warning("The kernel died: %s; later cells are marked as not run", error)
+            self._mark_unrun(nb)
+            return nb, resources
+
+    @staticmethod
+    def _mark_unrun(nb):
+        ran = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and cell.get("execution_count")]
+        last = ran[-1] if ran else -1
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or index <= last:
+                continue
+            if any(output.output_type == "error" for output in cell.outputs):
+                continue
+            cell.outputs.append(nbformat.v4.new_output(
+                "error", ename="DeadKernelError",
+                evalue="the kernel died before or while this cell ran (os._exit, a crash or out of memory)",
+                traceback=["DeadKernelError: the kernel died before or while this cell ran"],
+            ))
