@@ -333,11 +333,14 @@ def _write_float32(data, header, out_path):
     hdu.writeto(out_path, overwrite=True)
 
 
-def _stack_frames(filenames, argname):
-    """Read frames into one float stack and return it with their headers.
+def _stack_frames(filenames, argname, as_float=True):
+    """Read frames into one stack and return it with their headers.
 
     See :func:`load_stack`; this private version also returns the headers
     so that callers can read exposure times without opening files twice.
+    With ``as_float=False`` the stack keeps the frames' stored type (uint16
+    ADU for raw frames: half the memory of float32), for callers that only
+    take a median of it and do no arithmetic on it.
     """
     if isinstance(filenames, (str, bytes, os.PathLike)):
         raise TypeError(
@@ -354,8 +357,9 @@ def _stack_frames(filenames, argname):
         raise ValueError(f"{argname} is empty: give at least one FITS file name")
 
     first, first_header = _read_image(paths[0], argname)
-    stack = np.empty((len(paths),) + first.shape, dtype=_float_type(first.dtype, np.float32))
-    stack[0] = first  # converted to float while copied in: no extra copy
+    dtype = _float_type(first.dtype, np.float32) if as_float else first.dtype
+    stack = np.empty((len(paths),) + first.shape, dtype=dtype)
+    stack[0] = first  # converted (if need be) while copied in: no extra copy
     headers = [first_header]
     del first
     for index, path in enumerate(paths[1:], start=1):
@@ -365,9 +369,10 @@ def _stack_frames(filenames, argname):
                 f"{argname}: '{path}' has shape {frame.shape} but the first file "
                 f"'{paths[0]}' has shape {stack.shape[1:]}; all frames must have the same shape"
             )
-        wanted = _float_type(frame.dtype, stack.dtype)
+        wanted = np.result_type(stack.dtype, frame.dtype)
         if wanted != stack.dtype:
-            # Only for unusual files (e.g. float64 data): promote once, carry on.
+            # Only for unusual files (e.g. float64 data after uint16 ones):
+            # promote once to a type that holds both exactly, carry on.
             stack = stack.astype(wanted)
         stack[index] = frame
         headers.append(header)
@@ -375,8 +380,14 @@ def _stack_frames(filenames, argname):
 
 
 def _read_master(inputs, argname, shape):
-    """Read the master ``inputs[argname]`` and check it has the raw frame's shape."""
-    data, header = _read_frame(inputs[argname], argname)
+    """Read the master ``inputs[argname]`` and check it has the raw frame's shape.
+
+    A master keeps the precision it was stored with (float32 as written by
+    :func:`save_fits`); it is not widened to float64, which would only cost
+    memory, since the arithmetic with the float64 raw frame is done in
+    float64 anyway.
+    """
+    data, header = _read_frame(inputs[argname], argname, dtype=np.float32)
     if data.shape != shape:
         raise ValueError(
             f"{argname} '{inputs[argname]}' has shape {data.shape} but "
@@ -386,12 +397,17 @@ def _read_master(inputs, argname, shape):
 
 
 def _median_of_own_stack(stack):
-    """Median along the first axis of a stack that the caller owns.
+    """Median along the first axis of a stack that the caller owns, as floats.
 
     The stack is partially reordered (no copy of it is made), so it must be a
-    private temporary array.
+    private temporary array.  An integer stack (raw ADU) is ordered as
+    integers, which is faster than ordering floats; numpy then averages the
+    two middle values of an even number of frames in float64, which is exact
+    for 16-bit data, and the result is returned as float32 when that holds
+    every value exactly (as it does for 16-bit frames).
     """
-    return np.median(stack, axis=0, overwrite_input=True)
+    median = np.median(stack, axis=0, overwrite_input=True)
+    return median.astype(_float_type(stack.dtype, np.float32), copy=False)
 
 
 # ---------------------------------------------------------------------------
@@ -498,7 +514,8 @@ def combine_bias(filenames):
     FileNotFoundError, ValueError, TypeError
         As for :func:`load_stack`.
     """
-    stack, _, _ = _stack_frames(filenames, "filenames")
+    # Only the order of the values matters: keep them in their stored type.
+    stack, _, _ = _stack_frames(filenames, "filenames", as_float=False)
     return _median_of_own_stack(stack)
 
 
@@ -531,7 +548,7 @@ def combine_darks(filenames, master_bias):
         If ``master_bias`` is not a numeric array or ``filenames`` is a
         single name.
     """
-    stack, headers, paths = _stack_frames(filenames, "filenames")
+    stack, headers, paths = _stack_frames(filenames, "filenames", as_float=False)
     bias = _check_image(master_bias, "master_bias", stack.shape[1:], "filenames")
     exptimes = [_exposure_time(header, os.fspath(path), "filenames") for header, path in zip(headers, paths)]
     for exptime, path in zip(exptimes, paths):
@@ -540,8 +557,14 @@ def combine_darks(filenames, master_bias):
                 f"filenames: dark '{os.fspath(path)}' has EXPTIME {exptime} s but "
                 f"'{os.fspath(paths[0])}' has {exptimes[0]} s; combine darks of one exposure time"
             )
-    stack -= bias  # the stack is our own float copy: subtract in place
-    return _median_of_own_stack(stack)
+    # Subtracting the master bias moves all the darks' values at a pixel by
+    # the same amount, which keeps their order: the median of the
+    # bias-subtracted darks is the median of the darks minus the bias.  Taking
+    # the median first orders 16-bit integers instead of floats, and for
+    # 16-bit frames both ways give exactly the same float32 numbers.
+    master_dark = _median_of_own_stack(stack)
+    master_dark -= bias
+    return master_dark
 
 
 def combine_flats(filenames, master_bias, master_dark, dark_exptime):
