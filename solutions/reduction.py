@@ -399,15 +399,25 @@ def _read_master(inputs, argname, shape):
 def _median_of_own_stack(stack):
     """Median along the first axis of a stack that the caller owns, as floats.
 
-    The stack is partially reordered (no copy of it is made), so it must be a
-    private temporary array.  An integer stack (raw ADU) is ordered as
-    integers, which is faster than ordering floats; numpy then averages the
-    two middle values of an even number of frames in float64, which is exact
-    for 16-bit data, and the result is returned as float32 when that holds
-    every value exactly (as it does for 16-bit frames).
+    The values of each pixel are sorted in place and the middle one is taken
+    (the mean of the two middle ones for an even number of frames).  The
+    stack is reordered, not copied, so it must be a private temporary array.
+    Sorting a pixel's few values is about twice as fast as ``np.median``'s
+    partial sort along the first axis, for exactly the same numbers.  An
+    integer stack (raw 16-bit ADU) is sorted as integers; the result is
+    float32 when that holds every value exactly (as it does for 16-bit
+    frames), float64 otherwise.  As with ``np.median``, a pixel that is NaN
+    in any frame is NaN in the result.
     """
-    median = np.median(stack, axis=0, overwrite_input=True)
-    return median.astype(_float_type(stack.dtype, np.float32), copy=False)
+    count = stack.shape[0]
+    stack.sort(axis=0)
+    median = stack[(count - 1) // 2].astype(_float_type(stack.dtype, np.float32))
+    if count % 2 == 0:
+        median += stack[count // 2]
+        median *= 0.5
+    if stack.dtype.kind == "f":
+        median[np.isnan(stack[-1])] = np.nan  # sorting puts NaN last
+    return median
 
 
 # ---------------------------------------------------------------------------
