@@ -204,6 +204,93 @@ def _compare(name, result, expected, variants, where, rtol=RTOL, atol=ATOL):
 
 
 # ---------------------------------------------------------------------------
+# The reference answers
+#
+# While grading, the judge may not see solutions/ (the sandbox hides it, and a
+# student's function must not be able to call it).  The grader therefore
+# records every reference answer the checks need once, outside the sandbox
+# (:func:`record_reference_answers`), and the judge reads them from the file
+# named by CCDLAB_EXPECTED.  Answers are keyed by the *content* of the inputs,
+# so the same frames give the same key wherever they were written.
+
+EXPECTED_ENV_VAR = "CCDLAB_EXPECTED"
+_recording = None
+_recorded = None
+
+
+def _fingerprint(value):
+    import hashlib
+
+    digest = hashlib.sha256()
+    if isinstance(value, (list, tuple)):
+        digest.update(b"[")
+        for item in value:
+            digest.update(_fingerprint(item).encode())
+        digest.update(b"]")
+    elif isinstance(value, np.ndarray):
+        digest.update(str((value.shape, value.dtype.str)).encode())
+        digest.update(np.ascontiguousarray(value).tobytes())
+    elif isinstance(value, (str, Path)) and Path(value).is_file():
+        digest.update(b"file:" + Path(value).read_bytes())
+    elif isinstance(value, Path) or (isinstance(value, str) and os.sep in value):
+        digest.update(b"new file:" + Path(value).name.encode())  # an output path: its folder is scratch
+    else:
+        digest.update(repr(value).encode())
+    return digest.hexdigest()
+
+
+def _reference(name, *args, **kwargs):
+    """The reference module's ``name(*args, **kwargs)``, live or recorded."""
+    global _recorded
+    key = _fingerprint([name, list(args), sorted(kwargs.items())])
+    source = os.environ.get(EXPECTED_ENV_VAR)
+    if source and _recording is None:
+        if _recorded is None:
+            import pickle
+
+            with open(source, "rb") as handle:
+                _recorded = pickle.load(handle)
+        if key not in _recorded:
+            raise KeyError(f"no recorded reference answer for {name} on these inputs")
+        return _recorded[key]
+    import solutions
+
+    value = getattr(solutions, name)(*args, **kwargs)
+    if _recording is not None:
+        _recording[key] = value
+    return value
+
+
+def record_reference_answers(out_path):
+    """Run every check on the reference and save the answers it needed.
+
+    Parameters
+    ----------
+    out_path : str or pathlib.Path
+        Pickle file to write; pass it to the judge as ``CCDLAB_EXPECTED``.
+    """
+    import pickle
+
+    import solutions
+
+    global _recording
+    _recording = {}
+    try:
+        for item, diagnose in DIAGNOSES.items():
+            candidate = getattr(solutions, item, None)
+            if candidate is not None:
+                problems = diagnose(candidate)
+                if problems:
+                    raise RuntimeError(f"the reference fails its own check {item}: {problems}")
+        answers = _recording
+    finally:
+        _recording = None
+    with open(out_path, "wb") as handle:
+        pickle.dump(answers, handle)
+    return len(answers)
+
+
+# ---------------------------------------------------------------------------
 # Inputs: the bundled frames and a small second night made on the fly
 
 
@@ -530,8 +617,6 @@ def diagnose_plot_bias_histogram(func):
 
 def diagnose_calc_dark_current(func):
     """Check ``calc_dark_current(dark_filename, bias_filename, gain=2.0)``."""
-    import solutions
-
     name = "calc_dark_current"
     problems = []
     with _nights() as (nights, _scratch):
@@ -552,7 +637,7 @@ def diagnose_calc_dark_current(func):
                 value = float(result)
             except (TypeError, ValueError):
                 return [f"{name} should return a number (e-/s/pixel), not {type(result).__name__}"]
-            expected = solutions.calc_dark_current(dark, bias, **kwargs)
+            expected = _reference("calc_dark_current", dark, bias, **kwargs)
             if _isclose(value, expected, rtol=1e-6):
                 continue
             used_gain = lab.GAIN_E_PER_ADU if gain is None else gain
@@ -647,7 +732,6 @@ def _stack(files):
 
 def diagnose_combine_bias(func):
     """Check ``combine_bias(filenames)``: median master bias in ADU."""
-    import solutions
 
     def variants(night, args):
         stack = _stack(args[0])
@@ -660,17 +744,16 @@ def diagnose_combine_bias(func):
     return _diagnose_master(
         "combine_bias", func,
         lambda night: (list(night.biases),),
-        lambda night, args: solutions.combine_bias(args[0]),
+        lambda night, args: _reference("combine_bias", args[0]),
         variants,
     )
 
 
 def diagnose_combine_darks(func):
     """Check ``combine_darks(filenames, master_bias)``: bias-free median dark, ADU."""
-    import solutions
 
     def args_of(night):
-        return list(night.darks), solutions.combine_bias(night.biases)
+        return list(night.darks), _reference("combine_bias", night.biases)
 
     def variants(night, args):
         stack, master_bias = _stack(args[0]), args[1]
@@ -688,18 +771,17 @@ def diagnose_combine_darks(func):
 
     return _diagnose_master(
         "combine_darks", func, args_of,
-        lambda night, args: solutions.combine_darks(*args),
+        lambda night, args: _reference("combine_darks", *args),
         variants,
     )
 
 
 def diagnose_combine_flats(func):
     """Check ``combine_flats(filenames, master_bias, master_dark, dark_exptime)``."""
-    import solutions
 
     def args_of(night):
-        master_bias = solutions.combine_bias(night.biases)
-        master_dark = solutions.combine_darks(night.darks, master_bias)
+        master_bias = _reference("combine_bias", night.biases)
+        master_dark = _reference("combine_darks", night.darks, master_bias)
         return list(night.flats), master_bias, master_dark, night.dark_exptime
 
     def variants(night, args):
@@ -728,7 +810,7 @@ def diagnose_combine_flats(func):
 
     return _diagnose_master(
         "combine_flats", func, args_of,
-        lambda night, args: solutions.combine_flats(*args),
+        lambda night, args: _reference("combine_flats", *args),
         variants,
     )
 
@@ -799,11 +881,21 @@ def diagnose_save_fits(func):
 # Notebook 05: process_data
 
 
+def _write_master(image, template, history, out_path):
+    """Write a master frame as float32 with the template's header (no BZERO)."""
+    from astropy.io import fits
+
+    header = fits.getheader(template)
+    for key in ("BZERO", "BSCALE", "BLANK"):
+        header.remove(key, ignore_missing=True)
+    header["HISTORY"] = history
+    fits.PrimaryHDU(np.asarray(image, dtype=np.float32), header).writeto(out_path, overwrite=True)
+
+
 def diagnose_process_data(func):
     """Check ``process_data(filename, new_filename, bias_file, dark_file, flat_file)``."""
     import hashlib
 
-    import solutions
     from astropy.io import fits
 
     name = "process_data"
@@ -811,16 +903,16 @@ def diagnose_process_data(func):
         for index, night in enumerate(nights):
             folder = scratch / f"masters{index}"
             folder.mkdir()
-            bias = solutions.combine_bias(night.biases)
-            dark = solutions.combine_darks(night.darks, bias)
-            flat = solutions.combine_flats(night.flats, bias, dark, night.dark_exptime)
+            bias = _reference("combine_bias", night.biases)
+            dark = _reference("combine_darks", night.darks, bias)
+            flat = _reference("combine_flats", night.flats, bias, dark, night.dark_exptime)
             paths = {}
             for label, image, template in (("bias", bias, night.biases[0]), ("dark", dark, night.darks[0]),
                                            ("flat", flat, night.flats[0])):
                 paths[label] = str(folder / f"master_{label}.fits")
-                solutions.save_fits(image, template, f"master {label} for the check", paths[label])
-            expected = solutions.process_data(night.science, str(folder / "expected.fits"),
-                                              paths["bias"], paths["dark"], paths["flat"])
+                _write_master(image, template, f"master {label} for the check", paths[label])
+            expected = _reference("process_data", night.science, str(folder / "expected.fits"),
+                                  paths["bias"], paths["dark"], paths["flat"])
             out = folder / "calibrated.fits"
             before = hashlib.sha256(Path(night.science).read_bytes()).hexdigest()
             try:
@@ -951,12 +1043,31 @@ for _item in DIAGNOSES:
 del _item
 
 
+def _forbid_reference_solutions():
+    import importlib.abc
+
+    class NoReferenceSolutions(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "solutions" or name.startswith("solutions."):
+                raise ImportError("the reference solutions are not available while grading")
+            return None
+
+    for name in [m for m in sys.modules if m == "solutions" or m.startswith("solutions.")]:
+        del sys.modules[name]
+    sys.meta_path.insert(0, NoReferenceSolutions())
+
+
 def _serve_one_judgement():
     """Entry point of the fresh interpreter: read a pickle, print a verdict."""
     import cloudpickle
 
     out = os.fdopen(os.dup(1), "w")
-    item, candidate, nonce = cloudpickle.loads(sys.stdin.buffer.read())
+    payload = sys.stdin.buffer.read()
+    if os.environ.get(EXPECTED_ENV_VAR):
+        # Grading: the reference answers come from the recorded file, and the
+        # student's function must not reach the reference solutions.
+        _forbid_reference_solutions()
+    item, candidate, nonce = cloudpickle.loads(payload)
     try:
         problems = DIAGNOSES[item](candidate)
     except Exception as error:  # a crash of the check itself

@@ -18,7 +18,7 @@ class GradingError(RuntimeError):
 
 
 def run_converter(converter_class, root, student_id=None, notebook_id=None, db_path=None, cell_timeout=None,
-                  **traits):
+                  extra_config=None, **traits):
     """Run one nbgrader converter on the course at ``root``.
 
     Parameters
@@ -33,6 +33,8 @@ def run_converter(converter_class, root, student_id=None, notebook_id=None, db_p
         Gradebook file (default ``root/gradebook.db``).
     cell_timeout : float, optional
         Seconds a cell may run when notebooks are executed.
+    extra_config : traitlets.config.Config, optional
+        Settings merged over the course's (e.g. the kernel's transport).
     **traits
         Attributes set on the converter (``force``, ``create_student``, ...).
 
@@ -47,6 +49,8 @@ def run_converter(converter_class, root, student_id=None, notebook_id=None, db_p
     config = course.nbgrader_config(root=root, db_path=db_path)
     if cell_timeout is not None:
         config.Execute.timeout = int(cell_timeout)
+    if extra_config is not None:
+        config.merge(extra_config)
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id = course.ASSIGNMENT_ID
     if student_id is not None:

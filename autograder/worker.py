@@ -156,6 +156,24 @@ def inspect_notebooks(submission, release_root=course.REPO_ROOT):
 
 _TEMPLATES = {}
 
+#: Reference answers recorded for the checks, in the template and each scratch.
+EXPECTED_FILE = "expected-answers.pickle"
+
+#: Imported first by every unsandboxed grading kernel: it hides solutions/.
+_GUARD = """\
+import importlib.abc, sys
+
+
+class _NoReferenceSolutions(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "solutions" or name.startswith("solutions."):
+            raise ImportError("the reference solutions are not available while grading")
+        return None
+
+
+sys.meta_path.insert(0, _NoReferenceSolutions())
+"""
+
 
 def template_course(source_root=course.REPO_ROOT):
     """Return a prepared course (sources + gradebook), built once per process."""
@@ -163,13 +181,21 @@ def template_course(source_root=course.REPO_ROOT):
     if key not in _TEMPLATES or not Path(_TEMPLATES[key]).exists():
         folder = Path(tempfile.mkdtemp(prefix="ccdlab-template-"))
         grading.prepare_course(folder, source_root=source_root)
+        # The checks' reference answers, so the grading kernel needs no solutions/.
+        from . import checks
+
+        checks.record_reference_answers(folder / EXPECTED_FILE)
         _TEMPLATES[key] = folder
     return Path(_TEMPLATES[key])
 
 
 def _scratch_course(scratch, template, data_source):
     root = scratch / "course"
-    shutil.copytree(template, root, ignore=shutil.ignore_patterns("labs"))
+    shutil.copytree(template, root, ignore=shutil.ignore_patterns("labs", EXPECTED_FILE))
+    shutil.copy(template / EXPECTED_FILE, scratch / EXPECTED_FILE)
+    guard = scratch / "guard"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(_GUARD)
     data = scratch / "data"
     shutil.copytree(data_source, data, ignore=shutil.ignore_patterns(".*"))
     for path in data.iterdir():
@@ -191,7 +217,7 @@ class _LogCapture(logging.Handler):
         self.lines.append(record.getMessage())
 
 
-def _autograde_each(root, student_id, names, timeout):
+def _autograde_each(root, student_id, names, timeout, extra_config=None):
     """Autograde each notebook; return {name: failure text or None}."""
     from nbgrader.converters import Autograde
 
@@ -200,10 +226,19 @@ def _autograde_each(root, student_id, names, timeout):
     for name in names:
         capture = _LogCapture()
         logger.addHandler(capture)
+        config = None
+        if extra_config is not None:
+            from traitlets.config import Config
+
+            config = Config(extra_config)
+            if "KernelManager" in extra_config and "ip" in extra_config.KernelManager:
+                # The sandboxed kernel must find its connection file in the scratch folder.
+                runtime = Path(extra_config.KernelManager.ip).parent / "runtime"
+                config.KernelManager.connection_file = str(runtime / f"kernel-{Path(name).stem}.json")
         try:
             grading.run_converter(
                 Autograde, root, student_id=student_id, notebook_id=Path(name).stem,
-                force=True, create_student=True, cell_timeout=timeout,
+                force=True, create_student=True, cell_timeout=timeout, extra_config=config,
             )
             failures[name] = None
         except grading.GradingError:
@@ -251,7 +286,7 @@ def _collect(root, student_id, result):
 
 
 def grade_submission(submission, *, cell_timeout=DEFAULT_CELL_TIMEOUT_S, source_root=course.REPO_ROOT,
-                     data_source=None, keep_scratch=False):
+                     data_source=None, keep_scratch=False, sandbox="auto", hidden=()):
     """Grade one student's submission in a scratch folder of its own.
 
     Parameters
@@ -265,6 +300,11 @@ def grade_submission(submission, *, cell_timeout=DEFAULT_CELL_TIMEOUT_S, source_
         Folder of frames to copy for the student (default: the bundled one).
     keep_scratch : bool
         Leave the scratch folder behind (for debugging).
+    sandbox : {"auto", "require", "off"}
+        Run each kernel under bubblewrap: where it works ("auto"), always
+        (fail where it cannot: "require"), or never ("off").
+    hidden : iterable of pathlib.Path
+        Folders the sandboxed kernel must not see (results, submissions).
 
     Returns
     -------
@@ -277,15 +317,31 @@ def grade_submission(submission, *, cell_timeout=DEFAULT_CELL_TIMEOUT_S, source_
     readable, flags = inspect_notebooks(submission, source_root)
     template = template_course(source_root)
     scratch = Path(tempfile.mkdtemp(prefix=f"ccdlab-grade-{submission.student_id}-"))
-    saved_env = os.environ.get(DATA_ENV_VAR)
+    use_sandbox = _use_sandbox(sandbox)
+    saved_env = dict(os.environ)
     try:
         root, data = _scratch_course(scratch, template, data_source or data_dir())
         handed_in = grading.submission_dir(root, submission.student_id)
         handed_in.mkdir(parents=True)
         for name, content in readable.items():
             (handed_in / name).write_bytes(content)
+        from .checks import EXPECTED_ENV_VAR
+
         os.environ[DATA_ENV_VAR] = str(data)
-        failures = _autograde_each(root, submission.student_id, sorted(readable), cell_timeout) if readable else {}
+        os.environ[EXPECTED_ENV_VAR] = str(scratch / EXPECTED_FILE)
+        os.environ["PYTHONPATH"] = str(scratch / "guard")
+        extra = None
+        if use_sandbox:
+            from traitlets.config import Config
+
+            from . import sandbox as bwrap
+
+            os.environ.update(bwrap.install_kernel(scratch, hidden))
+            extra = Config()
+            extra.KernelManager.transport = "ipc"
+            extra.KernelManager.ip = bwrap.ipc_prefix(scratch)
+        names = sorted(readable)
+        failures = _autograde_each(root, submission.student_id, names, cell_timeout, extra) if names else {}
         for name, failure in failures.items():
             if failure is not None:
                 died = "DeadKernelError" in failure or "died" in failure.lower()
@@ -301,10 +357,8 @@ def grade_submission(submission, *, cell_timeout=DEFAULT_CELL_TIMEOUT_S, source_
             if "[output capped by the grader" in text:
                 flags.setdefault("note", []).append(f"{name}: output capped")
     finally:
-        if saved_env is None:
-            os.environ.pop(DATA_ENV_VAR, None)
-        else:
-            os.environ[DATA_ENV_VAR] = saved_env
+        os.environ.clear()
+        os.environ.update(saved_env)
         if not keep_scratch:
             _remove_tree(scratch)
     for status in STATUSES:
@@ -315,6 +369,21 @@ def grade_submission(submission, *, cell_timeout=DEFAULT_CELL_TIMEOUT_S, source_
         result.reasons += flags.get(status, [])
     result.seconds = time.monotonic() - started
     return result
+
+
+class SandboxUnavailable(RuntimeError):
+    """``sandbox="require"`` but bubblewrap cannot run here."""
+
+
+def _use_sandbox(mode):
+    if mode == "off":
+        return False
+    from . import sandbox as bwrap
+
+    works, why = bwrap.available()
+    if not works and mode == "require":
+        raise SandboxUnavailable(why)
+    return works
 
 
 def _short(log_text):
