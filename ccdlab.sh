@@ -51,13 +51,17 @@ install_package() {
     echo "$want" > "$stamp"
 }
 
-# The browser tests drive Debian's chromium (never a downloaded build).  Get
-# it with apt when it is missing and we may; if that fails, the tests skip.
-install_chromium() {
-    [ -x /usr/bin/chromium ] && return 0
+# The test suite drives Debian's chromium (never a downloaded build) and runs
+# grading kernels under bubblewrap.  Get whichever is missing with apt when we
+# may; if that fails, the tests that need it skip and say why.
+install_test_tools() {
+    local missing=()
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+    [ ${#missing[@]} -eq 0 ] && return 0
     command -v apt-get >/dev/null 2>&1 || return 0
     if [ "$(id -u)" -eq 0 ] || sudo -n true 2>/dev/null; then
-        apt_install chromium || echo "ccdlab.sh: could not install chromium; the browser tests will be skipped" >&2
+        apt_install "${missing[@]}" || echo "ccdlab.sh: could not install ${missing[*]}; tests needing them will be skipped" >&2
     fi
     return 0
 }
@@ -73,7 +77,7 @@ case "$command" in
     test)
         make_venv
         install_package student,test
-        install_chromium
+        install_test_tools
         exec "$venv/bin/python" -m pytest "$@"
         ;;
     *)

@@ -230,6 +230,90 @@ def not_a_zip(folder):
     (Path(folder) / "not_a_zip.zip").write_text("this is not a zip file")
 
 
+# ---------------------------------------------------------------------------
+# Students who try to game the grader (the hardening issue)
+
+
+def _release_with_stub_and(student_id, grade_id, change):
+    """A perfect student whose function ``grade_id`` is still the stub, plus ``change``."""
+    def build(folder):
+        notebooks = _sources()
+        stacking = load("release", "04_stacking.ipynb")
+        solved_stacking = notebooks["04_stacking.ipynb"]
+        for cell, released in zip(solved_stacking["cells"], stacking["cells"]):
+            if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+                cell["source"] = released["source"]
+        change(solved_stacking)
+        write_student(folder, student_id, notebooks)
+    build.__name__ = student_id
+    return build
+
+
+def _tag_skip(nb):
+    cell = nb["cells"][_cell_index(nb, "test_combine_bias")]
+    cell["metadata"]["tags"] = ["skip-execution", "raises-exception"]
+
+
+def _delete_grade_cell(nb):
+    del nb["cells"][_cell_index(nb, "test_combine_darks")]
+
+
+hack_skip_tag = _release_with_stub_and("hack_skip_tag", "combine_bias", _tag_skip)
+hack_deleted_cell = _release_with_stub_and("hack_deleted_cell", "combine_darks", _delete_grade_cell)
+
+
+def hack_side_files(folder):
+    """A perfect student who also hands in modules that would break any kernel importing them."""
+    target = write_student(folder, "hack_side_files", _sources())
+    poison = "raise SystemExit('this file must never be imported by the grader')\n"
+    for name in ("numpy.py", "autograder.py", "conftest.py", "sitecustomize.py"):
+        (target / name).write_text(poison)
+
+
+hack_exit_last = _with("hack_exit_last", "05_process_data.ipynb",
+                       lambda nb: nb["cells"].append(
+                           {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                            "source": "import os\nos._exit(1)\n"}), "notebook")
+hack_flood = _with("hack_flood", "02_histogram.ipynb",
+                   lambda nb: insert_cell(nb, "print('y' * 200_000_000)\n", at=2), "notebook")
+
+#: Marker of the line the escaping student prints, to be read back from its autograded notebook.
+ESCAPE_MARKER = "ESCAPE-ATTEMPTS"
+
+
+def escape_attempts_source(solutions_dir, other_folders, port):
+    """Code that tries to leave the sandbox; it prints what succeeded."""
+    return f"""
+import json, os, socket
+from convenience_functions import data_dir
+attempts = {{}}
+try:
+    attempts['read_solutions'] = len(open(os.path.join({str(solutions_dir)!r}, 'reduction.py')).read()) > 0
+except Exception as error:
+    attempts['read_solutions'] = False
+try:
+    with open(os.path.join(str(data_dir()), 'CalR-0001Bias.fit'), 'r+b') as frame:
+        frame.seek(3000)
+        frame.write(b'tampered')
+    attempts['write_data'] = True
+except Exception as error:
+    attempts['write_data'] = False
+attempts['list_others'] = any(os.path.isdir(p) and len(os.listdir(p)) > 0 for p in {list(map(str, other_folders))!r})
+try:
+    socket.create_connection(('127.0.0.1', {port}), timeout=3).close()
+    attempts['socket'] = True
+except Exception as error:
+    attempts['socket'] = False
+print({ESCAPE_MARKER!r}, json.dumps(attempts))
+"""
+
+
+def hack_escape_builder(solutions_dir, other_folders, port):
+    return _with("hack_escape", "01_fits_basics.ipynb",
+                 lambda nb: insert_cell(nb, escape_attempts_source(solutions_dir, other_folders, port), at=2),
+                 "notebook")
+
+
 STUDENTS = [correct, blank, mistake_bias_mean, mistake_unscaled_dark, mistake_dark_with_bias, mistake_flat_mean,
             hostile_loop, hostile_exit, hostile_flood, hostile_rmdata, hostile_points, hostile_patch, hostile_json,
             hostile_missing, hostile_pass, zipped, not_a_zip]
@@ -253,7 +337,16 @@ EXPECTED = {
     "hostile_pass": ("flagged", {"04_stacking": ZERO}),
     "zipped": ("ok", {}),
     "not_a_zip": ("unreadable_notebook", {"*": ZERO}),
+    "hack_skip_tag": ("flagged", {"test_combine_bias": ZERO}),
+    "hack_deleted_cell": ("flagged", {"test_combine_darks": ZERO}),
+    "hack_side_files": ("ok", {}),
+    "hack_exit_last": ("kernel_died", {}),
+    "hack_flood": ("ok", {}),
+    "hack_escape": ("ok", {}),
 }
+
+#: The students of the hardening issue (hack_escape is built by the test: it needs paths).
+HACKERS = [hack_skip_tag, hack_deleted_cell, hack_side_files, hack_exit_last, hack_flood]
 
 
 def build(folder, students=STUDENTS):

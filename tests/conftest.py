@@ -186,3 +186,38 @@ def files_unchanged(folder):
 def unchanged():
     """The :func:`files_unchanged` context manager, as a fixture."""
     return files_unchanged
+
+
+# ---------------------------------------------------------------------------
+# One graded class, shared by test_grading.py and test_hardening.py
+
+
+@pytest.fixture(scope="session")
+def graded_class(tmp_path_factory):
+    """The hostile class of tests/classbatch.py graded once with ``ccdlab grade --jobs 2``.
+
+    Returns a namespace with ``submissions``, ``out`` (RESULTS), ``sandboxed``
+    (whether bubblewrap ran the kernels) and ``port`` (a loopback port that
+    the escaping student tries to reach).
+    """
+    import socket
+    import types
+
+    import classbatch
+    from autograder import sandbox
+    from autograder.cli import main as ccdlab
+
+    submissions = tmp_path_factory.mktemp("submissions")
+    out = tmp_path_factory.mktemp("results")
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    escape = classbatch.hack_escape_builder(classbatch.course.REPO_ROOT / "solutions", [submissions, out], port)
+    classbatch.build(submissions, classbatch.STUDENTS + classbatch.HACKERS + [escape])
+    sandboxed, _why = sandbox.available()
+    try:
+        status = ccdlab(["grade", str(submissions), "--out", str(out), "--jobs", "2", "--timeout", "20",
+                         "--sandbox", "require" if sandboxed else "off"])
+    finally:
+        listener.close()
+    assert status == 0
+    return types.SimpleNamespace(submissions=submissions, out=out, sandboxed=sandboxed, port=port)

@@ -9,24 +9,20 @@ import classbatch
 from autograder import report
 from autograder.cli import main as ccdlab
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
-#: Per-cell timeout of these tests: the slowest reference cell needs ~5 s.
-TIMEOUT = "15"
-
-
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("submissions")
-    classbatch.build(folder)
-    return folder
+#: Per-cell timeout when a test grades again (the slowest reference cell needs ~5 s).
+TIMEOUT = "20"
 
 
 @pytest.fixture(scope="module")
-def graded(batch, tmp_path_factory):
-    out = tmp_path_factory.mktemp("results")
-    assert ccdlab(["grade", str(batch), "--out", str(out), "--jobs", "2", "--timeout", TIMEOUT]) == 0
-    return out
+def graded(graded_class):
+    return graded_class.out
+
+
+@pytest.fixture(scope="module")
+def batch(graded_class):
+    return graded_class.submissions
 
 
 def _rows(out):
@@ -46,6 +42,7 @@ def test_each_student_scored_and_labelled_as_expected(graded, student):
 def test_csv_has_one_row_per_student_and_the_columns(graded):
     rows = report.read_csv(graded / report.CSV_FILE)
     assert sorted(r["student_id"] for r in rows) == sorted(classbatch.EXPECTED)
+    assert len(rows) == len({r["student_id"] for r in rows})
     grade_ids = [grade_id for _, grade_id, _, _ in classbatch.grade_cells()]
     assert list(rows[0]) == ["student_id"] + grade_ids + ["total", "max_total", "status", "reason"]
     assert all(float(r["max_total"]) == 100 for r in rows)
@@ -92,3 +89,52 @@ def test_grade_fails_clearly_on_bad_folders(tmp_path, capsys):
     classbatch.blank(tmp_path / "subs")
     assert ccdlab(["grade", str(tmp_path / "subs"), "--out", str(blocker / "out")]) == 2
     assert "not writable" in capsys.readouterr().err
+
+
+#: Students graded again with --jobs 1 and by plain `nbgrader autograde` (a subset: time).
+SAME_AS_NBGRADER = ["correct", "mistake_bias_mean", "hostile_pass", "hack_skip_tag"]
+
+
+def test_jobs_1_and_plain_nbgrader_give_the_same_scores(graded, batch, tmp_path):
+    import shutil
+    import threading
+
+    from autograder import course, grading
+
+    subset = tmp_path / "subset"
+    for student in SAME_AS_NBGRADER:
+        shutil.copytree(batch / student, subset / student)
+
+    # Plain nbgrader, sequential, in a course folder using this course's nbgrader_config.
+    plain = tmp_path / "plain"
+    grading.prepare_course(plain)
+    (plain / "nbgrader_config.py").write_text((graded / "nbgrader_config.py").read_text())
+    for student in SAME_AS_NBGRADER:
+        shutil.copytree(subset / student, plain / "submitted" / student)
+    course.ensure_tools_on_path()
+    finished = {}
+
+    def run_plain():
+        finished["plain"] = subprocess.run(
+            [sys.executable, "-m", "nbgrader", "autograde", course.ASSIGNMENT_ID, "--Execute.timeout=20"],
+            cwd=plain, capture_output=True, text=True, timeout=1200,
+        )
+
+    thread = threading.Thread(target=run_plain)
+    thread.start()
+    one_job = tmp_path / "one_job"
+    try:
+        assert ccdlab(["grade", str(subset), "--out", str(one_job), "--jobs", "1", "--timeout", TIMEOUT]) == 0
+    finally:
+        thread.join()
+    assert finished["plain"].returncode == 0, finished["plain"].stderr[-3000:]
+
+    two_jobs, one = _rows(graded), _rows(one_job)
+    for student in SAME_AS_NBGRADER:
+        by_nbgrader = grading.student_scores(plain, student)
+        for grade_id, (score, _maximum, manual) in by_nbgrader.items():
+            if manual:
+                continue
+            assert float(one[student][grade_id]) == score, (student, grade_id)
+            assert float(two_jobs[student][grade_id]) == score, (student, grade_id)
+        assert one[student]["status"] == two_jobs[student]["status"]

@@ -1,0 +1,130 @@
+"""Grading that students cannot game: the hardening of ccdlab grade.
+
+These tests read the class graded once in conftest.py (``graded_class``),
+where the students of ``classbatch.HACKERS`` and ``hack_escape`` share the
+batch with honest ones.
+"""
+
+import html.parser
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import classbatch
+from autograder import course, release, report
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+
+
+def _rows(out):
+    return {row["student_id"]: row for row in report.read_csv(out / report.CSV_FILE)}
+
+
+class _Text(html.parser.HTMLParser):
+    """The visible text of an HTML page (code is split into spans by the highlighter)."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("style", "script")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("style", "script")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _visible_text(path):
+    parser = _Text()
+    parser.feed(Path(path).read_text())
+    return "".join(parser.parts)
+
+
+def _hidden_test_lines():
+    lines = set()
+    for path in course.source_dir().glob("*.ipynb"):
+        notebook = nbformat.read(str(path), as_version=4)
+        for cell in notebook.cells:
+            inside = False
+            for line in cell.source.splitlines():
+                if "BEGIN HIDDEN TESTS" in line:
+                    inside = True
+                elif "END HIDDEN TESTS" in line:
+                    inside = False
+                elif inside and line.strip():
+                    lines.add(line.strip())
+    return lines
+
+
+def test_no_hidden_test_line_in_any_feedback(graded_class):
+    hidden = _hidden_test_lines()
+    assert hidden
+    files = sorted((graded_class.out / "feedback").rglob("*.html"))
+    assert len(files) > 50
+    for path in files:
+        text = _visible_text(path)
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, (path, leaked)
+
+
+def test_no_solution_line_in_the_feedback_of_a_student_who_did_not_write_it(graded_class):
+    secrets = set()
+    for path in course.source_dir().glob("*.ipynb"):
+        secrets |= release.secret_lines(nbformat.read(str(path), as_version=4))
+    secrets = {line for line in secrets if len(line) > 12}
+    for path in sorted((graded_class.out / "feedback" / "blank").rglob("*.html")):
+        text = _visible_text(path)
+        leaked = [line for line in secrets if line in text]
+        assert not leaked, (path, leaked)
+
+
+def test_feedback_shows_each_graded_cell_with_its_score_and_message(graded_class):
+    text = _visible_text(graded_class.out / "feedback" / "mistake_bias_mean" / "ccd_reduction" / "04_stacking.html")
+    assert "mean instead of the median" in text
+    assert "test_combine_bias" in text or "Points" in text or "points" in text
+    assert "hidden tests ran here" in text
+
+
+@pytest.mark.parametrize("student", ["hack_skip_tag", "hack_deleted_cell", "hack_side_files", "hack_exit_last",
+                                     "hack_flood", "hack_escape"])
+def test_no_hacker_gains_a_point(graded_class, student):
+    row = _rows(graded_class.out)[student]
+    expected = classbatch.expected_scores(student, classbatch.grade_cells())
+    assert {k: float(row[k] or 0) for k in expected} == {k: float(v) for k, v in expected.items()}, row["reason"]
+    assert row["status"] == classbatch.EXPECTED[student][0], row["reason"]
+
+
+def test_tampering_is_named_in_the_reason(graded_class):
+    rows = _rows(graded_class.out)
+    assert "skip-execution" in rows["hack_skip_tag"]["reason"]
+    assert "test_combine_darks deleted" in rows["hack_deleted_cell"]["reason"]
+    for name in ("numpy.py", "autograder.py", "conftest.py", "sitecustomize.py"):
+        assert name in rows["hack_side_files"]["reason"]
+    assert "output capped" in rows["hack_flood"]["reason"]
+
+
+def test_a_kernel_that_dies_in_the_last_cell_keeps_the_earlier_scores(graded_class):
+    row = _rows(graded_class.out)["hack_exit_last"]
+    assert float(row["test_process_data"]) == 18.0
+    assert "kernel died" in row["reason"]
+
+
+def test_sandbox_stops_every_escape_inside_the_kernel(graded_class):
+    if not graded_class.sandboxed:
+        pytest.skip("bubblewrap cannot run here, so the class was graded without a sandbox")
+    path = graded_class.out / "autograded" / "hack_escape" / "ccd_reduction" / "01_fits_basics.ipynb"
+    notebook = nbformat.read(str(path), as_version=4)
+    printed = "".join(
+        output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
+        if output.output_type == "stream"
+    )
+    line = next(line for line in printed.splitlines() if line.startswith(classbatch.ESCAPE_MARKER))
+    attempts = json.loads(line[len(classbatch.ESCAPE_MARKER):])
+    assert attempts == {"read_solutions": False, "write_data": False, "list_others": False, "socket": False}
