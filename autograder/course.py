@@ -101,6 +101,9 @@ def nbgrader_config(root=REPO_ROOT, db_path=None):
     config.CourseDirectory.db_url = f"sqlite:///{db.resolve()}"
     config.ClearSolutions.code_stub = {"python": CODE_STUB}
     config.ClearSolutions.text_stub = TEXT_STUB
+    # After an interrupted cell, wait this long for the kernel's last messages
+    # (nbclient's 4 s is too short on a busy grading machine).
+    config.Execute.iopub_timeout = 30
     # A grade cell deleted from a submission is put back and run, not skipped.
     config.OverwriteCells.add_missing_cells = True
     _add_course_steps(config)

@@ -3,8 +3,8 @@
 The kernel (and the check interpreter it starts) sees:
 
 * the system and the Python environment, read-only;
-* the submission's scratch folder, writable, and its copy of the frames,
-  read-only (it lies inside the scratch folder);
+* of the submission's scratch folder only the notebooks' folder (writable),
+  its copy of the frames and the recorded reference answers (read-only);
 * an empty private ``/tmp``, and an empty home folder.
 
 It does not see ``solutions/``, the grader's other scratch folders (other
@@ -71,15 +71,18 @@ def _python_roots():
     return sorted({root.resolve() for root in roots})
 
 
-def command(scratch, hidden=(), memory_bytes=MEMORY_LIMIT_BYTES, cpu_seconds=CPU_LIMIT_S):
+def command(scratch, hidden=(), writable=(), readonly=(), memory_bytes=MEMORY_LIMIT_BYTES,
+            cpu_seconds=CPU_LIMIT_S):
     """The command prefix that runs a program inside the sandbox.
 
     Parameters
     ----------
     scratch : pathlib.Path
-        The submission's scratch folder (writable inside).
+        The submission's scratch folder: hidden, except for the paths below.
     hidden : iterable of pathlib.Path
         Further folders to hide (results, submissions).
+    writable, readonly : iterable of pathlib.Path
+        Paths inside ``scratch`` the program may write, or only read.
     memory_bytes, cpu_seconds : int
         Limits applied to the sandboxed program.
 
@@ -102,44 +105,54 @@ def command(scratch, hidden=(), memory_bytes=MEMORY_LIMIT_BYTES, cpu_seconds=CPU
         secret = Path(secret).resolve()
         if secret.exists() and secret.is_dir() and secret != scratch and secret not in scratch.parents:
             args += ["--tmpfs", str(secret)]
-    args += ["--bind", str(scratch), str(scratch), "--setenv", "HOME", str(home), "--chdir", str(scratch)]
+    # Of the scratch folder (gradebook, instructor notebooks, ...) only the listed paths show.
+    args += ["--tmpfs", str(scratch)]
+    for path in writable:
+        args += ["--bind", str(Path(path).resolve()), str(Path(path).resolve())]
+    for path in readonly:
+        args += ["--ro-bind", str(Path(path).resolve()), str(Path(path).resolve())]
+    args += ["--setenv", "HOME", str(home), "--chdir", str(scratch)]
     # The kernel cannot see its parent's pid from inside; --die-with-parent does that job.
     args += ["--unsetenv", "JPY_PARENT_PID"]
     limits = [shutil.which("prlimit") or "prlimit", f"--as={int(memory_bytes)}", f"--cpu={int(cpu_seconds)}", "--"]
     return args + ["--"] + limits
 
 
-def install_kernel(scratch, hidden=()):
+def install_kernel(scratch, hidden=(), writable=(), readonly=()):
     """Write a ``python3`` kernelspec that starts the kernel in the sandbox.
+
+    The kernel's runtime folder (connection file, IPC sockets) is made and
+    added to the writable paths.
 
     Returns
     -------
     dict
         Environment variables to set while grading (``JUPYTER_PATH``,
-        ``JUPYTER_RUNTIME_DIR``), so that nbgrader's kernel starts this way
-        and its connection file lies inside the scratch folder.
+        ``JUPYTER_RUNTIME_DIR``), so that nbgrader's kernel starts this way.
     """
     scratch = Path(scratch)
-    spec_dir = scratch / "jupyter" / "kernels" / "python3"
-    spec_dir.mkdir(parents=True, exist_ok=True)
-    argv = command(scratch, hidden) + [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    spec = {"argv": argv, "display_name": "Python 3 (sandboxed grading)", "language": "python",
-            "metadata": {"debugger": False}}
-    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
     runtime = scratch / "runtime"
     runtime.mkdir(exist_ok=True)
+    spec_dir = scratch / "jupyter" / "kernels" / "python3"
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    prefix = command(scratch, hidden, [runtime, *writable], readonly)
+    argv = prefix + [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    # Interrupts travel as a message: a signal to bwrap would not reach the kernel's own session.
+    spec = {"argv": argv, "display_name": "Python 3 (sandboxed grading)", "language": "python",
+            "interrupt_mode": "message", "metadata": {"debugger": False}}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
     return {"JUPYTER_PATH": str(scratch / "jupyter"), "JUPYTER_RUNTIME_DIR": str(runtime)}
 
 
 def ipc_prefix(scratch):
-    """Path prefix of the kernel's IPC sockets (inside the scratch folder)."""
-    return str(Path(scratch).resolve() / "kernel-ipc")
+    """Path prefix of the kernel's IPC sockets (in the scratch runtime folder)."""
+    return str(Path(scratch).resolve() / "runtime" / "kernel-ipc")
 
 
 def probe(scratch=None):
     """Run a tiny program in the sandbox; return its output (for tests)."""
     with tempfile.TemporaryDirectory(prefix="ccdlab-sandbox-") as folder:
         where = Path(scratch or folder)
-        result = subprocess.run(command(where) + [sys.executable, "-c", "import os; print(os.getcwd())"],
+        result = subprocess.run(command(where, writable=[where]) + [sys.executable, "-c", "import os; print(os.getcwd())"],
                                 capture_output=True, text=True, timeout=60)
         return result.returncode, result.stdout + result.stderr

@@ -233,7 +233,7 @@ def _autograde_each(root, student_id, names, timeout, extra_config=None):
             config = Config(extra_config)
             if "KernelManager" in extra_config and "ip" in extra_config.KernelManager:
                 # The sandboxed kernel must find its connection file in the scratch folder.
-                runtime = Path(extra_config.KernelManager.ip).parent / "runtime"
+                runtime = Path(extra_config.KernelManager.ip).parent
                 config.KernelManager.connection_file = str(runtime / f"kernel-{Path(name).stem}.json")
         try:
             grading.run_converter(
@@ -336,7 +336,12 @@ def grade_submission(submission, *, cell_timeout=DEFAULT_CELL_TIMEOUT_S, source_
 
             from . import sandbox as bwrap
 
-            os.environ.update(bwrap.install_kernel(scratch, hidden))
+            autograded = root / "autograded"
+            autograded.mkdir(exist_ok=True)
+            os.environ.update(bwrap.install_kernel(
+                scratch, hidden, writable=[autograded],
+                readonly=[data, scratch / EXPECTED_FILE, scratch / "guard"],
+            ))
             extra = Config()
             extra.KernelManager.transport = "ipc"
             extra.KernelManager.ip = bwrap.ipc_prefix(scratch)
