@@ -570,8 +570,9 @@ def combine_darks(filenames, master_bias):
     # Subtracting the master bias moves all the darks' values at a pixel by
     # the same amount, which keeps their order: the median of the
     # bias-subtracted darks is the median of the darks minus the bias.  Taking
-    # the median first orders 16-bit integers instead of floats, and for
-    # 16-bit frames both ways give exactly the same float32 numbers.
+    # the median first sorts 16-bit integers instead of floats; for 16-bit
+    # frames and a master bias from combine_bias both ways give exactly the
+    # same float32 numbers (otherwise they differ only by rounding).
     master_dark = _median_of_own_stack(stack)
     master_dark -= bias
     return master_dark
