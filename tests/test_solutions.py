@@ -722,3 +722,17 @@ def test_bundled_science_recovers_true_sky(bundled):
 def test_bundled_calibration_matches_ccdproc(bundled):
     theirs = reduce_with_ccdproc(bundled["night"])
     np.testing.assert_allclose(bundled["reduced"]["science"], theirs["science"], rtol=1e-5, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.float32, np.float64])
+@pytest.mark.parametrize("n_frames", [1, 2, 5, 6])
+def test_median_helper_equals_numpy_median(dtype, n_frames):
+    from solutions.reduction import _median_of_own_stack
+
+    rng = np.random.default_rng(n_frames)
+    stack = rng.integers(0, 60000, size=(n_frames, 7, 9)).astype(dtype)
+    if np.issubdtype(dtype, np.floating):
+        stack[0, 1, 2] = np.nan
+    expected = np.median(stack.astype(np.float64), axis=0)
+    result = _median_of_own_stack(stack.copy())
+    np.testing.assert_allclose(result, expected, rtol=1e-7, equal_nan=True)
