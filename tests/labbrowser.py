@@ -46,6 +46,9 @@ ARTIFACTS = Path("test-artifacts") / "browser"
 #: Mime type JupyterLab gives to error tracebacks and stderr text.
 STDERR_MIME = "application/vnd.jupyter.stderr"
 
+#: The status bar's kernel item once a kernel is connected and idle.
+KERNEL_IDLE = re.compile(r"^(?!No Kernel).+ \| Idle$")
+
 #: A finished code cell's prompt, e.g. ``[12]:``.
 DONE_PROMPT = re.compile(r"^\[\d+\]:$")
 
@@ -126,8 +129,12 @@ def open_notebook(page, server, path, n_cells):
     """Open the notebook ``path`` and wait for its cells and an idle kernel."""
     page.goto(notebook_address(server, path))
     panel = page.locator(".jp-NotebookPanel:visible")
-    panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
     wait_for_count(panel.locator(".jp-Notebook .jp-Cell"), n_cells)
+    # The status bar says "<kernel name> | Idle" only once a kernel is
+    # connected.  (The toolbar's execution indicator already says "idle"
+    # while there is no kernel yet; a cell run then is silently skipped.)
+    page.locator("#jp-main-statusbar .jp-StatusBar-TextItem", has_text=KERNEL_IDLE).wait_for()
+    panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
     return panel
 
 
