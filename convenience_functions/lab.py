@@ -1,7 +1,7 @@
 """Facts about the lab: file names, exposure times, gain and plot ranges.
 
 Every notebook, the reference solutions, the simulator that makes the
-bundled frames and the autograder read these values from here, so each fact
+bundled frames and the grading checks read these values from here, so each fact
 is written exactly once.
 """
 
