@@ -1,0 +1,283 @@
+"""ccdlab grade on a Dask cluster (autograder/dask_executor.py).
+
+The executor's own behaviour (each task once, retries counted, a killed
+worker's task run again, clear errors) is tested with cheap tasks on a
+two-worker LocalCluster.  Grading itself is tested on part of the hostile
+class of ``tests/classbatch.py``, against the local grading of the whole
+class that conftest's ``graded_class`` does once per session: graded with
+``--scheduler local:2`` the part must get exactly the local rows of
+``grades.csv``, and so must a run whose worker is killed mid-student.
+
+The whole hostile class is compared the same way when the environment
+variable ``CCDLAB_TEST_DASK_FULL_CLASS`` is set (too slow for every run)::
+
+    CCDLAB_TEST_DASK_FULL_CLASS=1 .venv/bin/pytest tests/test_dask_grading.py -k local_cluster_gives
+"""
+
+import os
+import shutil
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import classbatch
+from autograder import classgrade, dask_executor, report
+from autograder.cli import main as ccdlab
+from autograder.dask_executor import DaskExecutor, SchedulerError, parse_scheduler
+
+pytest.importorskip("distributed")
+
+#: Per-cell timeout: the one the shared local grading (conftest ``graded_class``) used.
+TIMEOUT = "20"
+
+#: One of each kind of outcome of the hostile class, to keep the test short.
+SUBSET = [classbatch.correct, classbatch.blank, classbatch.mistake_bias_mean, classbatch.hostile_exit,
+          classbatch.hostile_json, classbatch.hostile_missing, classbatch.hostile_points]
+
+#: Set to grade the whole shared class with local:2, not just SUBSET (by hand: slow).
+FULL_CLASS_VARIABLE = "CCDLAB_TEST_DASK_FULL_CLASS"
+
+#: Graded while a worker is killed: the victim and two more.
+KILLED_RUN = [classbatch.correct, classbatch.mistake_bias_mean, classbatch.hostile_exit]
+VICTIM = "correct"
+
+
+def run(argv):
+    """Run ``ccdlab argv`` in-process; return the exit status."""
+    try:
+        return ccdlab(argv)
+    except SystemExit as stop:
+        return stop.code
+
+
+def _rows(out):
+    return {row["student_id"]: row for row in report.read_csv(out / report.CSV_FILE)}
+
+
+# ---------------------------------------------------------------------------
+# Reading --scheduler
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("local:2", ("local", 2)),
+    ("local:16", ("local", 16)),
+    ("tcp://10.0.0.5:8786", ("address", "tcp://10.0.0.5:8786")),
+    ("headnode:8786", ("address", "headnode:8786")),
+])
+def test_parse_scheduler(text, expected):
+    assert parse_scheduler(text) == expected
+
+
+def test_parse_scheduler_reads_a_scheduler_file(tmp_path):
+    path = tmp_path / "scheduler.json"
+    path.write_text("{}")
+    assert parse_scheduler(str(path)) == ("file", path.resolve())
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "empty"),
+    ("local:0", "positive whole number"),
+    ("local:two", "positive whole number"),
+    ("local:", "positive whole number"),
+    ("missing.json", "scheduler file not found"),
+])
+def test_parse_scheduler_fails(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_scheduler(text)
+
+
+def test_grade_rejects_a_bad_scheduler_option(tmp_path, capsys):
+    assert run(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--scheduler", "local:0"]) == 2
+    assert "local:N" in capsys.readouterr().err
+
+
+def test_grade_rejects_jobs_with_a_scheduler(tmp_path, capsys):
+    classbatch.blank(tmp_path / "subs")
+    assert run(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--jobs", "2",
+                "--scheduler", "local:1"]) == 2
+    assert "--jobs" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_grade_fails_clearly_when_the_scheduler_is_unreachable(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(dask_executor, "CONNECT_TIMEOUT_S", 2)
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    classbatch.blank(tmp_path / "subs")
+    address = f"tcp://127.0.0.1:{port}"
+    assert run(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--scheduler", address]) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach the Dask scheduler" in err and address in err
+    assert not (tmp_path / "out" / report.CSV_FILE).exists()
+
+
+# ---------------------------------------------------------------------------
+# The executor with cheap tasks
+
+
+def _nap(item, *, seconds):
+    """A task: wait, then say who ran it."""
+    time.sleep(seconds)
+    return item * 10, os.getpid()
+
+
+def _fail_once(item, *, marker_dir):
+    """A task that raises on its first try only (a marker file remembers it)."""
+    marker = Path(marker_dir) / f"tried-{item}"
+    if not marker.exists():
+        marker.write_text("once")
+        raise RuntimeError(f"transient failure of {item}")
+    return item
+
+
+def _always_fails(item):
+    raise ValueError(f"item {item} is hopeless")
+
+
+class _Unimportable:
+    """Unpickles only where a module exists that no worker has."""
+
+    def __reduce__(self):
+        import importlib
+
+        return importlib.import_module, ("ccdlab_module_missing_on_workers",)
+
+
+def _identity(item):
+    return item
+
+
+def test_each_item_yields_once_with_its_result():
+    executor = DaskExecutor("local:2")
+    got = list(executor.map_unordered(_nap, range(6), seconds=0.1))
+    assert sorted(item for item, _ in got) == list(range(6))
+    assert all(result[0] == item * 10 for item, result in got)
+    assert len({pid for _, (_, pid) in got}) == 2  # both workers took part
+    assert executor.retried == 0
+
+
+def test_a_task_that_raises_is_retried_then_reported(tmp_path):
+    executor = DaskExecutor("local:2", retries=2)
+    assert dict(executor.map_unordered(_fail_once, [1, 2], marker_dir=str(tmp_path))) == {1: 1, 2: 2}
+    assert executor.retried == 2
+    (item, outcome), = DaskExecutor("local:1", retries=1).map_unordered(_always_fails, [7])
+    assert item == 7 and isinstance(outcome, ValueError) and "hopeless" in str(outcome)
+
+
+def test_a_killed_worker_costs_its_task_a_rerun_and_nothing_else():
+    killed = []
+
+    def kill_first_worker(item, info):
+        if item == 0 and not killed:
+            killed.append(info["pid"])
+            os.kill(info["pid"], signal.SIGKILL)
+
+    executor = DaskExecutor("local:2", on_task_start=kill_first_worker)
+    got = list(executor.map_unordered(_nap, range(4), seconds=1.0))
+    assert len(killed) == 1
+    assert sorted(item for item, _ in got) == [0, 1, 2, 3]
+    results = dict(got)
+    assert not any(isinstance(result, BaseException) for result in results.values()), results
+    assert results[0][0] == 0 and results[0][1] != killed[0]  # finished by another process
+    assert executor.retried == 1
+
+
+def test_a_worker_without_the_grader_stops_the_run():
+    executor = DaskExecutor("local:1", retries=0)
+    with pytest.raises(SchedulerError, match="install ccdlab"):
+        list(executor.map_unordered(_identity, [_Unimportable()]))
+
+
+# ---------------------------------------------------------------------------
+# Grading part of the hostile class, against the shared local grading of it
+
+
+def _copy_students(graded_class, folder, students):
+    """Copy the hand-ins of ``students`` (ids) out of the shared class into ``folder``."""
+    folder.mkdir()
+    for student in students:
+        entry = graded_class.submissions / student
+        if entry.is_dir():
+            shutil.copytree(entry, folder / entry.name)
+        else:
+            shutil.copy2(entry.with_suffix(".zip"), folder)
+    return folder
+
+
+def _sandbox(graded_class):
+    return "require" if graded_class.sandboxed else "off"
+
+
+def _subset(graded_class):
+    if os.environ.get(FULL_CLASS_VARIABLE):
+        return sorted(row["student_id"] for row in report.read_csv(graded_class.out / report.CSV_FILE))
+    return sorted(student.__name__ for student in SUBSET)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_local_cluster_gives_the_grades_of_local_grading(graded_class, tmp_path, capsys):
+    students = _subset(graded_class)
+    subset = _copy_students(graded_class, tmp_path / "subs", students)
+    capsys.readouterr()
+    out = tmp_path / "dask"
+    assert run(["grade", str(subset), "--out", str(out), "--scheduler", "local:2", "--timeout", TIMEOUT,
+                "--sandbox", _sandbox(graded_class)]) == 0
+    assert "(0 retried)" in capsys.readouterr().out
+    local, distributed = _rows(graded_class.out), _rows(out)
+    assert sorted(distributed) == students
+    for student, row in distributed.items():
+        assert row["status"] == classbatch.EXPECTED.get(student, (row["status"],))[0], row["reason"]
+        assert row == local[student], student
+    feedback = sorted((out / "feedback" / "correct" / "ccd_reduction").glob("*.html"))
+    assert len(feedback) == 5 and all(path.stat().st_size > 1000 for path in feedback)
+    assert (out / report.SUMMARY_FILE).stat().st_size > 10_000
+
+
+def _kill_when_grading(scratch_root, killed):
+    """An ``on_task_start`` hook: kill the victim's worker once its first notebook is graded."""
+    def wait_then_kill(pid):
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if any(scratch_root.glob(f"ccdlab-grade-{VICTIM}-*/course/autograded/{VICTIM}/*/*.ipynb")):
+                break
+            time.sleep(0.2)
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+    def hook(submission, info):
+        if submission.student_id == VICTIM and not killed:
+            killed.append(None)  # only once, even before the thread kills
+            threading.Thread(target=wait_then_kill, args=(info["pid"],), daemon=True).start()
+    return hook
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_a_worker_killed_mid_student_loses_nobody(graded_class, tmp_path, monkeypatch, capsys):
+    # Workers' scratch folders go to a folder of this test's, where the killed one stays behind.
+    scratch_root = tmp_path / "tmp"
+    scratch_root.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch_root))
+    submissions = _copy_students(graded_class, tmp_path / "subs", [student.__name__ for student in KILLED_RUN])
+    killed = []
+    executor = DaskExecutor("local:2", on_task_start=_kill_when_grading(scratch_root, killed))
+    capsys.readouterr()
+    out = tmp_path / "out"
+    status = classgrade.main(submissions=submissions, out=out, timeout=int(TIMEOUT), executor=executor,
+                             progress=False, sandbox=_sandbox(graded_class))
+    assert status == 0
+    assert len(killed) == 2 and killed[1] is not None, "the victim's worker was not killed"
+    left_behind = list(scratch_root.glob(f"ccdlab-grade-{VICTIM}-*/course/autograded/{VICTIM}"))
+    assert len(left_behind) == 1, "the victim was not killed mid-grading"
+    assert "(1 retried)" in capsys.readouterr().out
+    rows = report.read_csv(out / report.CSV_FILE)
+    assert sorted(row["student_id"] for row in rows) == sorted(student.__name__ for student in KILLED_RUN)
+    undisturbed = _rows(graded_class.out)
+    for row in rows:
+        assert row == undisturbed[row["student_id"]], row["student_id"]
