@@ -130,6 +130,11 @@ def _environment_problem(outcome):
     if isinstance(outcome, ImportError):
         return (f"a Dask worker cannot import the grader ({type(outcome).__name__}: {outcome}): "
                 "install ccdlab[cluster] on every worker, in the version the coordinator runs")
+    from . import worker
+
+    if isinstance(outcome, getattr(worker, "SandboxUnavailable", ())):
+        return (f"a Dask worker cannot run the grading sandbox ({outcome}): install bubblewrap on every "
+                "worker, or grade with --sandbox off where the cluster isolates the workers itself")
     if isinstance(outcome, RuntimeError) and "deserialization of the task graph" in str(outcome):
         return ("the Dask scheduler cannot read the grading tasks: install ccdlab[cluster] where the "
                 "scheduler runs too, in the version the coordinator runs")

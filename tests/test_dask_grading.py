@@ -103,6 +103,7 @@ def test_grade_rejects_jobs_with_a_scheduler(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_grade_fails_clearly_when_the_scheduler_is_unreachable(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(dask_executor, "CONNECT_TIMEOUT_S", 2)
     with socket.socket() as probe:  # a port nobody listens on
@@ -152,6 +153,12 @@ def _identity(item):
     return item
 
 
+def _no_sandbox(item):
+    from autograder import worker
+
+    raise worker.SandboxUnavailable("bubblewrap (bwrap) is not installed")
+
+
 def test_each_item_yields_once_with_its_result():
     executor = DaskExecutor("local:2")
     got = list(executor.map_unordered(_nap, range(6), seconds=0.1))
@@ -169,6 +176,7 @@ def test_a_task_that_raises_is_retried_then_reported(tmp_path):
     assert item == 7 and isinstance(outcome, ValueError) and "hopeless" in str(outcome)
 
 
+@pytest.mark.slow
 def test_a_killed_worker_costs_its_task_a_rerun_and_nothing_else():
     killed = []
 
@@ -187,10 +195,16 @@ def test_a_killed_worker_costs_its_task_a_rerun_and_nothing_else():
     assert executor.retried == 1
 
 
-def test_a_worker_without_the_grader_stops_the_run():
+def test_a_cluster_without_the_grader_stops_the_run():
     executor = DaskExecutor("local:1", retries=0)
     with pytest.raises(SchedulerError, match="install ccdlab"):
         list(executor.map_unordered(_identity, [_Unimportable()]))
+
+
+def test_a_worker_without_the_sandbox_stops_the_run():
+    executor = DaskExecutor("local:1", retries=0)
+    with pytest.raises(SchedulerError, match="sandbox.*bubblewrap"):
+        list(executor.map_unordered(_no_sandbox, [1, 2]))
 
 
 # ---------------------------------------------------------------------------
