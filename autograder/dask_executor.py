@@ -31,13 +31,16 @@ student whose task started more than once is counted in :attr:`retried`.
 
 import collections
 import contextlib
+import hashlib
 import logging
 import os
+import socket
 import sys
 import threading
 import uuid
 from pathlib import Path
 
+from . import course
 from .classgrade import ExecutorError
 
 #: Retries of a task that raised (worker loss is handled by the scheduler).
@@ -56,6 +59,31 @@ _ONE_AT_A_TIME = threading.Lock()
 
 class SchedulerError(ExecutorError):
     """The Dask scheduler cannot be used (bad address, unreachable, lost)."""
+
+
+class CourseMismatch(RuntimeError):
+    """A worker's copy of the course differs from the coordinator's."""
+
+
+#: What a worker grades with, beside the submission: if any of it differs
+#: from the coordinator's copy, the grades would too.
+_COURSE_FILES = ("solutions/ccd_reduction/*.ipynb", "labs/ccd_reduction/*.ipynb", "autograder/*.py",
+                 "convenience_functions/*.py", "solutions/*.py", "sample_data/frames/truth.json")
+
+_FINGERPRINTS = {}
+
+
+def course_fingerprint(root=course.REPO_ROOT):
+    """A digest of the notebooks, grader code and frame checksums at ``root`` (cached)."""
+    key = str(root)
+    if key not in _FINGERPRINTS:
+        digest = hashlib.sha256()
+        for pattern in _COURSE_FILES:
+            for path in sorted(Path(root).glob(pattern)):
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+        _FINGERPRINTS[key] = digest.hexdigest()
+    return _FINGERPRINTS[key]
 
 
 def parse_scheduler(text):
@@ -103,8 +131,11 @@ def scheduler_option(text):
     return text
 
 
-def _run_task(function, item, kwargs, topic):
-    """What runs on the worker: report the start, then ``function(item, **kwargs)``."""
+def _run_task(function, item, kwargs, topic, fingerprint):
+    """What runs on the worker: check the course, report the start, then ``function(item, **kwargs)``."""
+    if fingerprint != course_fingerprint():
+        raise CourseMismatch(f"the worker on {socket.gethostname()} has another version of the course in "
+                             f"{course.REPO_ROOT} than the coordinator")
     with _ONE_AT_A_TIME:
         try:
             from distributed import get_worker
@@ -135,6 +166,9 @@ def _environment_problem(outcome):
     if isinstance(outcome, getattr(worker, "SandboxUnavailable", ())):
         return (f"a Dask worker cannot run the grading sandbox ({outcome}): install bubblewrap on every "
                 "worker, or grade with --sandbox off where the cluster isolates the workers itself")
+    if isinstance(outcome, CourseMismatch):
+        return (f"{outcome}: install the same ccdlab checkout (notebooks, grader, frames) on every worker, "
+                "or its grades would differ")
     if isinstance(outcome, RuntimeError) and "deserialization of the task graph" in str(outcome):
         return ("the Dask scheduler cannot read the grading tasks: install ccdlab[cluster] where the "
                 "scheduler runs too, in the version the coordinator runs")
@@ -182,6 +216,8 @@ class DaskExecutor:
         self.retries = int(retries)
         self.on_task_start = on_task_start
         self.in_flight = in_flight
+        #: Workers must grade with this course (see :func:`course_fingerprint`).
+        self.course_fingerprint = course_fingerprint()
         self._starts = collections.Counter()
 
     def __repr__(self):
@@ -253,8 +289,8 @@ class DaskExecutor:
                 name = getattr(item, "student_id", "item")
                 key = f"ccdlab-grade-{name}-{uuid.uuid4().hex[:12]}"
                 owners[key] = item
-                futures.add(client.submit(_run_task, function, item, kwargs, topic, key=key, pure=False,
-                                          retries=self.retries))
+                futures.add(client.submit(_run_task, function, item, kwargs, topic, self.course_fingerprint,
+                                          key=key, pure=False, retries=self.retries))
 
             for _ in range(in_flight):
                 submit_next()

@@ -201,6 +201,30 @@ def test_a_cluster_without_the_grader_stops_the_run():
         list(executor.map_unordered(_identity, [_Unimportable()]))
 
 
+def test_a_worker_with_another_course_stops_the_run():
+    executor = DaskExecutor("local:1")
+    assert executor.course_fingerprint == dask_executor.course_fingerprint()
+    executor.course_fingerprint = "0" * 64  # as if the coordinator's notebooks had changed
+    with pytest.raises(SchedulerError, match="another version of the course"):
+        list(executor.map_unordered(_identity, [1, 2]))
+
+
+def test_course_fingerprint_follows_the_notebooks(tmp_path):
+    from autograder import course
+
+    copy = tmp_path / "repo"
+    for pattern in dask_executor._COURSE_FILES:
+        for path in course.REPO_ROOT.glob(pattern):
+            target = copy / path.relative_to(course.REPO_ROOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    assert dask_executor.course_fingerprint(copy) == dask_executor.course_fingerprint()
+    release = sorted((copy / "labs" / "ccd_reduction").glob("*.ipynb"))[0]
+    release.write_bytes(release.read_bytes() + b"\n")  # one byte more in one release notebook
+    dask_executor._FINGERPRINTS.clear()
+    assert dask_executor.course_fingerprint(copy) != dask_executor.course_fingerprint()
+
+
 def test_a_worker_without_the_sandbox_stops_the_run():
     executor = DaskExecutor("local:1", retries=0)
     with pytest.raises(SchedulerError, match="sandbox.*bubblewrap"):
