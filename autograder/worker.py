@@ -267,10 +267,17 @@ def _collect(root, student_id, result):
     autograded = Path(root) / "autograded" / student_id / course.ASSIGNMENT_ID
     for path in sorted(autograded.glob("*.ipynb")):
         result.autograded[path.name] = path.read_text()
-    result.scores = {
-        grade_id: [score, maximum, manual]
-        for grade_id, (score, maximum, manual) in grading.student_scores(root, student_id).items()
-    }
+    from nbgrader.api import MissingEntry
+
+    try:
+        scores = grading.student_scores(root, student_id)
+    except MissingEntry:
+        # Nothing could be graded (no readable notebook): nbgrader's rule for a
+        # notebook that was not handed in is a score of 0 on every grade cell.
+        from .report import grade_ids_in_order
+
+        scores = {grade_id: (0.0, float(points), False) for grade_id, points in grade_ids_in_order(root)}
+    result.scores = {grade_id: [score, maximum, manual] for grade_id, (score, maximum, manual) in scores.items()}
     if result.autograded:
         try:
             grading.run_converter(GenerateFeedback, root, student_id=student_id, force=True)

@@ -14,6 +14,8 @@ from autograder import course
 
 FULL = "full"
 ZERO = "zero"
+#: Full marks when the kernels ran in the sandbox (which stops the harm), zero otherwise.
+FULL_IF_SANDBOXED = "full if sandboxed"
 
 
 def notebook_names():
@@ -329,7 +331,7 @@ EXPECTED = {
     "hostile_loop": ("timeout", {}),
     "hostile_exit": ("kernel_died", {"03_dark_current": ZERO}),
     "hostile_flood": ("ok", {}),
-    "hostile_rmdata": ("ok", {"05_process_data": ZERO}),
+    "hostile_rmdata": ("ok", {"05_process_data": FULL_IF_SANDBOXED}),
     "hostile_points": ("flagged", {}),
     "hostile_patch": ("flagged", {"test_combine_bias": ZERO}),
     "hostile_json": ("unreadable_notebook", {"04_stacking": ZERO}),
@@ -357,7 +359,7 @@ def build(folder, students=STUDENTS):
     return sorted(student.__name__ for student in students)
 
 
-def expected_scores(student_id, grade_cells):
+def expected_scores(student_id, grade_cells, sandboxed=False):
     """Expected auto-graded scores of a student: ``{grade_id: points}``.
 
     Parameters
@@ -371,6 +373,8 @@ def expected_scores(student_id, grade_cells):
         if manual:
             continue
         rule = rules.get(grade_id, rules.get(notebook, rules.get("*", FULL)))
+        if rule == FULL_IF_SANDBOXED:
+            rule = FULL if sandboxed else ZERO
         scores[grade_id] = points if rule == FULL else 0
     return scores
 
