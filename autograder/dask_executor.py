@@ -70,20 +70,18 @@ class CourseMismatch(RuntimeError):
 _COURSE_FILES = ("solutions/ccd_reduction/*.ipynb", "labs/ccd_reduction/*.ipynb", "autograder/*.py",
                  "convenience_functions/*.py", "solutions/*.py", "sample_data/frames/truth.json")
 
-_FINGERPRINTS = {}
-
-
 def course_fingerprint(root=course.REPO_ROOT):
-    """A digest of the notebooks, grader code and frame checksums at ``root`` (cached)."""
-    key = str(root)
-    if key not in _FINGERPRINTS:
-        digest = hashlib.sha256()
-        for pattern in _COURSE_FILES:
-            for path in sorted(Path(root).glob(pattern)):
-                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
-        _FINGERPRINTS[key] = digest.hexdigest()
-    return _FINGERPRINTS[key]
+    """A digest of the notebooks, grader code and frame checksums at ``root``.
+
+    Read afresh at each call (a few milliseconds), so that a checkout updated
+    under a long-lived worker is noticed.
+    """
+    digest = hashlib.sha256()
+    for pattern in _COURSE_FILES:
+        for path in sorted(Path(root).glob(pattern)):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def parse_scheduler(text):
