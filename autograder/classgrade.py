@@ -40,6 +40,10 @@ class ResultsError(RuntimeError):
     """RESULTS cannot be written."""
 
 
+class ExecutorError(RuntimeError):
+    """The executor cannot grade (no scheduler, no workers); says nothing about a student."""
+
+
 def check_results_folder(out):
     """Create ``out`` if needed and prove it is writable.
 
@@ -110,7 +114,7 @@ class LocalExecutor:
                     yield futures[future], error
 
 
-def grade_all(submissions, executor, *, cell_timeout, progress=True):
+def grade_all(submissions, executor, *, cell_timeout, progress=True, **task_options):
     """Grade ``submissions``; yield each :class:`~autograder.worker.StudentResult`."""
     from tqdm import tqdm
 
@@ -118,7 +122,7 @@ def grade_all(submissions, executor, *, cell_timeout, progress=True):
     with tqdm(total=len(submissions), unit="student", disable=not progress, file=sys.stderr,
               desc="grading") as bar:
         for submission, outcome in executor.map_unordered(
-            worker.grade_submission, submissions, cell_timeout=cell_timeout
+            worker.grade_submission, submissions, cell_timeout=cell_timeout, **task_options
         ):
             if isinstance(outcome, Exception):
                 outcome = worker.StudentResult(
@@ -126,7 +130,10 @@ def grade_all(submissions, executor, *, cell_timeout, progress=True):
                     reasons=[f"the grader crashed: {type(outcome).__name__}: {outcome}"],
                 )
             failures += outcome.status != "ok"
-            bar.set_postfix(failures=failures, refresh=False)
+            postfix = {"failures": failures}
+            if getattr(executor, "retried", 0):
+                postfix["retried"] = executor.retried
+            bar.set_postfix(postfix, refresh=False)
             bar.update(1)
             yield submission, outcome
 
@@ -180,17 +187,47 @@ def merge_result(out, submission, result):
 # The command
 
 
+def _sandbox_mode(mode):
+    """Resolve ``--sandbox``: "require" or "auto" to "require"/"off"; None to refuse."""
+    from . import sandbox as bwrap
+
+    if mode == "off":
+        return "off"
+    works, why = bwrap.available()
+    if works:
+        return "require"
+    if mode == "require":
+        print(f"ccdlab grade: --sandbox=require, but {why}", file=sys.stderr)
+        return None
+    print(f"ccdlab grade: warning: grading without a sandbox ({why})", file=sys.stderr)
+    return "off"
+
+
 def main(*, submissions, out, jobs=None, timeout=worker.DEFAULT_CELL_TIMEOUT_S, force=False, executor=None,
-         progress=True):
-    """``ccdlab grade SUBMISSIONS --out RESULTS``; returns the exit status."""
+         progress=True, scheduler=None, sandbox="auto"):
+    """``ccdlab grade SUBMISSIONS --out RESULTS``; returns the exit status.
+
+    ``scheduler`` (``local:N``, a Dask scheduler address or scheduler file)
+    grades on a Dask cluster instead of the local process pool.
+    """
     try:
+        if scheduler is not None and executor is None:
+            if jobs is not None:
+                raise ExecutorError("--jobs is for local grading; with --scheduler the workers set the pace "
+                                    "(local:N starts N)")
+            from .dask_executor import DaskExecutor
+
+            executor = DaskExecutor(scheduler)
         out = check_results_folder(out)
         found = find_submissions(submissions)
-    except (SubmissionsError, ResultsError) as error:
+    except (SubmissionsError, ResultsError, ExecutorError) as error:
         print(f"ccdlab grade: {error}", file=sys.stderr)
         return 2
     if Path(submissions).resolve() == out or out in Path(submissions).resolve().parents:
         print(f"ccdlab grade: RESULTS {out} must not be inside SUBMISSIONS {submissions}", file=sys.stderr)
+        return 2
+    sandbox = _sandbox_mode(sandbox)
+    if sandbox is None:
         return 2
     executor = executor or LocalExecutor(jobs or os.cpu_count() or 1)
     course.ensure_tools_on_path()
@@ -198,16 +235,21 @@ def main(*, submissions, out, jobs=None, timeout=worker.DEFAULT_CELL_TIMEOUT_S, 
     state = _load_state(out)
     todo = [s for s in found if force or state.get(s.student_id, {}).get("fingerprint") != s.fingerprint()]
     reused = len(found) - len(todo)
-    for submission, result in grade_all(todo, executor, cell_timeout=timeout, progress=progress):
-        merge_result(out, submission, result)
-        state[result.student_id] = {
-            "fingerprint": result.fingerprint,
-            "status": result.status,
-            "reason": result.reason,
-            "scores": result.scores,
-            "seconds": round(result.seconds, 2),
-        }
-        _save_state(out, state)
+    try:
+        for submission, result in grade_all(todo, executor, cell_timeout=timeout, progress=progress,
+                                            sandbox=sandbox, hidden=(str(out), str(Path(submissions).resolve()))):
+            merge_result(out, submission, result)
+            state[result.student_id] = {
+                "fingerprint": result.fingerprint,
+                "status": result.status,
+                "reason": result.reason,
+                "scores": result.scores,
+                "seconds": round(result.seconds, 2),
+            }
+            _save_state(out, state)
+    except ExecutorError as error:
+        print(f"ccdlab grade: {error}", file=sys.stderr)
+        return 2
     graded_ids = {s.student_id for s in found}
     rows = {student: entry for student, entry in state.items() if student in graded_ids}
     grade_ids = report.grade_ids_in_order()
@@ -217,8 +259,10 @@ def main(*, submissions, out, jobs=None, timeout=worker.DEFAULT_CELL_TIMEOUT_S, 
     for entry in rows.values():
         statuses[entry["status"]] = statuses.get(entry["status"], 0) + 1
     counts = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+    retried = getattr(executor, "retried", None)
+    graded = f"{len(todo)} graded" + (f" ({retried} retried)" if retried is not None else "")
     print(
-        f"ccdlab grade: {len(todo)} graded, {reused} unchanged and reused ({counts}); "
+        f"ccdlab grade: {graded}, {reused} unchanged and reused ({counts}); "
         f"wrote {out / report.CSV_FILE}, {out / report.SUMMARY_FILE}, feedback in {out / 'feedback'}"
     )
     return 0

@@ -36,7 +36,7 @@ def _grade(args):
     from . import classgrade
 
     return classgrade.main(submissions=args.submissions, out=args.out, jobs=args.jobs, timeout=args.timeout,
-                           force=args.force)
+                           force=args.force, sandbox=args.sandbox, scheduler=args.scheduler)
 
 
 def _positive_int(text):
@@ -109,6 +109,14 @@ def build_parser():
     grade.add_argument("--timeout", type=_positive_int, default=DEFAULT_CELL_TIMEOUT_S, metavar="SECONDS",
                        help=f"seconds one cell may run (default: {DEFAULT_CELL_TIMEOUT_S})")
     grade.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    grade.add_argument("--sandbox", nargs="?", const="auto", default="auto", choices=["auto", "require", "off"],
+                       help="run each grading kernel under bubblewrap: where it works (auto, the default), "
+                            "or refuse to grade without it (require), or never (off)")
+    from .dask_executor import scheduler_option
+
+    grade.add_argument("--scheduler", type=scheduler_option, default=None, metavar="ADDRESS",
+                       help="grade on a Dask cluster: a scheduler address (tcp://host:8786), a scheduler "
+                       "file (.json), or local:N for N local Dask workers (default: a local process pool)")
     grade.set_defaults(run=_grade)
 
     return parser
