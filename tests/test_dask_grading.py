@@ -269,17 +269,34 @@ def test_local_cluster_gives_the_grades_of_local_grading(graded_class, tmp_path,
     local, distributed = _rows(graded_class.out), _rows(out)
     assert sorted(distributed) == students
     for student, row in distributed.items():
-        assert row["status"] == classbatch.EXPECTED.get(student, (row["status"],))[0], row["reason"]
         assert row == local[student], student
+    for student in SUBSET:  # and local grading is right about them
+        assert local[student.__name__]["status"] == classbatch.EXPECTED[student.__name__][0], student.__name__
     feedback = sorted((out / "feedback" / "correct" / "ccd_reduction").glob("*.html"))
     assert len(feedback) == 5 and all(path.stat().st_size > 1000 for path in feedback)
     assert (out / report.SUMMARY_FILE).stat().st_size > 10_000
 
 
+@pytest.fixture
+def scratch_root():
+    """A short-named folder for the workers' scratch folders, where the killed one stays behind.
+
+    Short: the sandboxed kernels' IPC sockets live in the scratch folders and a
+    socket path may not exceed 107 bytes (pytest's tmp_path is too long).
+    """
+    import tempfile
+
+    from autograder import worker
+
+    folder = Path(tempfile.mkdtemp(prefix="ccdlab-kill-", dir="/tmp"))
+    yield folder
+    worker._remove_tree(folder)
+
+
 def _kill_when_grading(scratch_root, killed):
     """An ``on_task_start`` hook: kill the victim's worker once its first notebook is graded."""
     def wait_then_kill(pid):
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if any(scratch_root.glob(f"ccdlab-grade-{VICTIM}-*/course/autograded/{VICTIM}/*/*.ipynb")):
                 break
@@ -296,10 +313,7 @@ def _kill_when_grading(scratch_root, killed):
 
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
-def test_a_worker_killed_mid_student_loses_nobody(graded_class, tmp_path, monkeypatch, capsys):
-    # Workers' scratch folders go to a folder of this test's, where the killed one stays behind.
-    scratch_root = tmp_path / "tmp"
-    scratch_root.mkdir()
+def test_a_worker_killed_mid_student_loses_nobody(graded_class, scratch_root, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TMPDIR", str(scratch_root))
     submissions = _copy_students(graded_class, tmp_path / "subs", [student.__name__ for student in KILLED_RUN])
     killed = []
