@@ -97,9 +97,11 @@ def command(scratch, hidden=(), writable=(), readonly=(), memory_bytes=MEMORY_LI
         "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
         "--tmpfs", "/tmp", "--tmpfs", str(home),
     ]
-    # The interpreter may live in the home folder (pyenv): show it again, read-only.
-    for root in _python_roots():
-        if root == home or home in root.parents:
+    # The interpreter, the virtual environment and this package may live in the
+    # home folder or in /tmp (pyenv, a CI clone): show them again, read-only.
+    for root in _python_roots() + [course.REPO_ROOT.resolve()]:
+        hidden_by_tmpfs = any(root == top or top in root.parents for top in (home, Path("/tmp")))
+        if hidden_by_tmpfs:
             args += ["--ro-bind", str(root), str(root)]
     for secret in [course.REPO_ROOT / course.SOURCE_DIRNAME, course.REPO_ROOT / ".git", *hidden]:
         secret = Path(secret).resolve()
