@@ -16,7 +16,10 @@ What ``--scheduler`` accepts (see :func:`parse_scheduler`):
     closed at its end: the way to try the distributed path on one machine.
 ``tcp://HOST:PORT`` (or any address ``distributed.Client`` accepts)
     An existing scheduler, e.g. one started by dask-jobqueue or
-    dask-kubernetes.  Its workers need ``ccdlab[cluster]`` installed.
+    dask-kubernetes.  The scheduler and the workers need the coordinator's
+    checkout of ccdlab installed with its ``cluster`` extra: the scheduler
+    unpickles the tasks, and every task first checks that its worker has
+    the same notebooks, grader code and frames (:func:`course_fingerprint`).
 ``FILE.json``
     A scheduler file written by ``dask scheduler --scheduler-file``.
 
@@ -24,8 +27,12 @@ A worker that dies mid-task (killed by the batch system, out of memory,
 node lost) costs nothing but time: the scheduler runs its tasks again on
 another worker, up to ``distributed.scheduler.allowed-failures`` times (3 by
 default) before it gives the student up with ``KilledWorker``; a task that
-raises is tried again ``retries`` times.  Each key yields once, so no student
-is counted twice.  Every task reports its start on an event topic, and a
+raises is tried again ``retries`` times, then reported like a crash in local
+grading.  Each key yields once, so no student is counted twice.  A problem
+of the cluster rather than of a student (a worker without ccdlab, another
+version of the course or no sandbox, a lost scheduler) stops the run with
+:class:`SchedulerError`; students graded until then are kept by the
+coordinator.  Every task reports its start on an event topic, and a
 student whose task started more than once is counted in :attr:`retried`.
 """
 
@@ -69,6 +76,7 @@ class CourseMismatch(RuntimeError):
 #: from the coordinator's copy, the grades would too.
 _COURSE_FILES = ("solutions/ccd_reduction/*.ipynb", "labs/ccd_reduction/*.ipynb", "autograder/*.py",
                  "convenience_functions/*.py", "solutions/*.py", "sample_data/frames/truth.json")
+
 
 def course_fingerprint(root=course.REPO_ROOT):
     """A digest of the notebooks, grader code and frame checksums at ``root``.
@@ -253,9 +261,11 @@ class DaskExecutor:
         """Yield ``(item, result or exception)`` as tasks finish.
 
         A task that raised (after its retries) or whose workers kept dying
-        (``KilledWorker``) yields its exception.  An import error on a worker
-        (the package is missing there) and a lost scheduler end the run with
-        :class:`SchedulerError`: they say nothing about the student.
+        (``KilledWorker``) yields its exception.  Problems of the cluster end
+        the run with :class:`SchedulerError`, since they say nothing about
+        the student: a scheduler or worker that cannot import ccdlab, a
+        worker with another version of the course or without the sandbox,
+        a lost scheduler.
         """
         from distributed import as_completed
 
@@ -281,8 +291,9 @@ class DaskExecutor:
             futures = as_completed(loop=client.loop)
 
             def submit_next():
-                item = next(waiting, None)
-                if item is None:
+                try:
+                    item = next(waiting)
+                except StopIteration:
                     return
                 name = getattr(item, "student_id", "item")
                 key = f"ccdlab-grade-{name}-{uuid.uuid4().hex[:12]}"

@@ -195,6 +195,26 @@ def test_a_killed_worker_costs_its_task_a_rerun_and_nothing_else():
     assert executor.retried == 1
 
 
+@pytest.mark.slow
+def test_a_lost_scheduler_stops_the_run():
+    import logging
+
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None, silence_logs=logging.CRITICAL)
+    got = []
+    try:
+        executor = DaskExecutor(cluster.scheduler_address)
+        with pytest.raises(SchedulerError, match="lost the Dask scheduler"):
+            for item, _result in executor.map_unordered(_nap, range(4), seconds=1.0):
+                got.append(item)
+                cluster.close()  # after the first student: the scheduler goes away
+    finally:
+        cluster.close()
+    assert len(got) == 1
+
+
 def test_a_cluster_without_the_grader_stops_the_run():
     executor = DaskExecutor("local:1", retries=0)
     with pytest.raises(SchedulerError, match="install ccdlab"):
