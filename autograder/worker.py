@@ -323,7 +323,8 @@ def grade_submission(submission, *, cell_timeout=DEFAULT_CELL_TIMEOUT_S, source_
     result = StudentResult(submission.student_id, submission.fingerprint())
     readable, flags = inspect_notebooks(submission, source_root)
     template = template_course(source_root)
-    scratch = Path(tempfile.mkdtemp(prefix=f"ccdlab-grade-{submission.student_id}-"))
+    # Short: the kernel's IPC socket paths live in it (Unix sockets allow ~107 bytes).
+    scratch = Path(tempfile.mkdtemp(prefix="ccdlab-"))
     use_sandbox = _use_sandbox(sandbox)
     saved_env = dict(os.environ)
     try:
