@@ -105,22 +105,27 @@ class GuardedExecute(Execute):
             self._kept_bytes[cell_index] = kept
         return super().output(outs, msg, display_id, cell_index)
 
+    def preprocess_cell(self, cell, resources, index):
+        self._running_index = index
+        return super().preprocess_cell(cell, resources, index)
+
     def preprocess(self, nb, resources=None, km=None):
+        self._running_index = None
         try:
             return super().preprocess(nb, resources, km=km)
         except DeadKernelError as error:
             self.log.warning("The kernel died: %s; later cells are marked as not run", error)
-            self._mark_unrun(nb)
+            self._mark_unrun(nb, self._running_index)
             return nb, resources
 
     @staticmethod
-    def _mark_unrun(nb):
-        ran = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and cell.get("execution_count")]
-        last = ran[-1] if ran else -1
+    def _mark_unrun(nb, dying_index):
+        """Give the cell that was running and every later code cell an error output."""
+        first = dying_index if dying_index is not None else 0
         for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code" or index <= last:
+            if cell.cell_type != "code" or index < first:
                 continue
-            if any(output.output_type == "error" for output in cell.outputs):
+            if index > first and any(output.output_type == "error" for output in cell.outputs):
                 continue
             cell.outputs.append(nbformat.v4.new_output(
                 "error", ename="DeadKernelError",
