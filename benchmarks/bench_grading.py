@@ -38,6 +38,12 @@ What it does, in one run:
    per student beyond grading itself.  For a ``local:N`` variant it also
    prints the overhead per student beside ``jobsN``, and the seconds to
    start and close an idle LocalCluster of N workers (a fixed cost).
+4. With a ``local:N`` variant, it also times the transport alone: every
+   submission sent to a task that grades nothing and returns as many bytes
+   as a real student's result (its autograded notebooks and feedback), in
+   the local pool and on the LocalCluster: once with one task (start-up
+   included), once with all; the difference per further student is the
+   executor's own cost per student.
 
 Timings depend on what else the machine does (the load average is printed);
 compare the ratios of one run.  ``--json FILE`` also saves every number.
@@ -139,6 +145,27 @@ def cluster_start_seconds(workers):
     return time.perf_counter() - started
 
 
+def _send_back(submission, *, result):
+    """A task that grades nothing: it takes a submission and returns a result's worth of data."""
+    return len(submission.notebooks), result
+
+
+def transport_seconds(submissions, result_bytes, executor):
+    """Seconds to pass every submission through ``executor`` and get ``result_bytes`` back for each."""
+    started = time.perf_counter()
+    for _submission, outcome in executor.map_unordered(_send_back, submissions, result=result_bytes):
+        if isinstance(outcome, BaseException):
+            raise SystemExit(f"transport check failed: {outcome!r}")
+    return time.perf_counter() - started
+
+
+def result_payload(out, student):
+    """What one student's result carries back: its autograded notebooks and feedback, as bytes."""
+    parts = [path.read_bytes() for step in ("autograded", "feedback")
+             for path in sorted((out / step / student).rglob("*")) if path.is_file()]
+    return b"".join(parts)
+
+
 def parallel_tasks(variant):
     if variant.startswith("jobs"):
         return int(variant[4:])
@@ -192,6 +219,27 @@ def main(argv=None):
             if variant.startswith("local:"):
                 numbers["variants"][variant]["cluster_start_close_seconds"] = \
                     cluster_start_seconds(parallel_tasks(variant))
+        graded = [work / f"results-{v.replace(':', '')}" for v in variants if v != "nbgrader"]
+        if graded and any(v.startswith("local:") for v in variants):
+            from autograder.classgrade import LocalExecutor
+            from autograder.dask_executor import DaskExecutor
+            from autograder.submissions import find_submissions
+
+            found = find_submissions(submissions)
+            payload = result_payload(graded[0], ids[0])
+            workers = next(parallel_tasks(v) for v in variants if v.startswith("local:"))
+            numbers["transport"] = {
+                "result_bytes": len(payload),
+                "submission_bytes": sum(len(b) for b in found[0].notebooks.values()),
+            }
+            for name, make in ((f"jobs{workers}", lambda: LocalExecutor(workers)),
+                               (f"local:{workers}", lambda: DaskExecutor(f"local:{workers}"))):
+                one = transport_seconds(found[:1], payload, make())
+                every = transport_seconds(found, payload, make())
+                numbers["transport"][name] = {
+                    "one_task_seconds": one, "all_tasks_seconds": every,
+                    "seconds_per_student": (every - one) / max(1, len(found) - 1),
+                }
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -220,6 +268,16 @@ def main(argv=None):
             print(f"{variant}: {extra:+.2f} s per student of wall-clock beside jobs{workers} "
                   f"(overhead {row['overhead_per_student']:+.2f} s vs {twin['overhead_per_student']:+.2f} s "
                   "per student)")
+    transport = numbers.get("transport")
+    if transport:
+        print(f"transport alone (tasks that grade nothing, each carrying a "
+              f"{transport['submission_bytes'] / 1e3:.0f} kB submission out and a "
+              f"{transport['result_bytes'] / 1e6:.1f} MB result back):")
+        for name, row in transport.items():
+            if name.endswith("_bytes"):
+                continue
+            print(f"  {name:<8} 1 task {row['one_task_seconds']:5.2f} s (start-up included), {args.count} tasks "
+                  f"{row['all_tasks_seconds']:5.2f} s: {row['seconds_per_student']:.3f} s per further student")
     load = os.getloadavg()
     numbers["load_after"] = load
     print(f"load average after: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
