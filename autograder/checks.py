@@ -10,13 +10,14 @@ Every graded item ``X`` of the lab has two functions here:
     mistake (uint16 wrap-around, dark not scaled, ...).  Empty means right.
 
 ``check_X(candidate)``
-    What a hidden grade cell calls.  It sends the candidate to a fresh
-    Python interpreter (``python -I -m autograder.checks``), runs
-    ``diagnose_X`` there and raises ``AssertionError`` with the problems.
-    The fresh interpreter judges the function itself: whatever the notebook
-    did to numpy, ``numpy.testing``, builtins or this module in the kernel
-    does not reach it, and files handed in beside the notebook are not on
-    its path.
+    What a hidden grade cell calls.  It sends the candidate to the kernel's
+    judge, a separate ``python -I -m autograder.checks`` process started at
+    the first check, which runs ``diagnose_X`` in a child forked for this one
+    judgement and raises ``AssertionError`` with the problems.  Another
+    process judges the function itself: whatever the notebook did to numpy,
+    ``numpy.testing``, builtins or this module in the kernel does not reach
+    it, files handed in beside the notebook are not on its path, and each
+    judgement starts from the same clean state.
 
 The same ``diagnose_X`` functions run in ``tests/`` on the reference module
 (no problems) and on known-wrong versions (the mistake must be named).
@@ -26,10 +27,13 @@ import contextlib
 import io
 import json
 import os
-import secrets
+import select
+import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +44,11 @@ from convenience_functions.paths import data_path, data_paths
 # Private references taken at import: a notebook that later replaces these
 # attributes in the kernel does not change what the kernel side of a check
 # uses to reach the fresh interpreter.
-_run = subprocess.run
+_Popen = subprocess.Popen
+_select = select.select
+_os_read = os.read
+_os_write = os.write
+_monotonic = time.monotonic
 _json_loads = json.loads
 _json_dumps = json.dumps
 _AssertionError = AssertionError
@@ -239,20 +247,25 @@ def _fingerprint(value):
     return digest.hexdigest()
 
 
+def _reference_answers():
+    """The recorded reference answers (``CCDLAB_EXPECTED``), read once."""
+    global _recorded
+    if _recorded is None:
+        import pickle
+
+        with open(os.environ[EXPECTED_ENV_VAR], "rb") as handle:
+            _recorded = pickle.load(handle)
+    return _recorded
+
+
 def _reference(name, *args, **kwargs):
     """The reference module's ``name(*args, **kwargs)``, live or recorded."""
-    global _recorded
     key = _fingerprint([name, list(args), sorted(kwargs.items())])
-    source = os.environ.get(EXPECTED_ENV_VAR)
-    if source and _recording is None:
-        if _recorded is None:
-            import pickle
-
-            with open(source, "rb") as handle:
-                _recorded = pickle.load(handle)
-        if key not in _recorded:
+    if os.environ.get(EXPECTED_ENV_VAR) and _recording is None:
+        recorded = _reference_answers()
+        if key not in recorded:
             raise KeyError(f"no recorded reference answer for {name} on these inputs")
-        return _recorded[key]
+        return recorded[key]
     import solutions
 
     value = getattr(solutions, name)(*args, **kwargs)
@@ -984,31 +997,129 @@ DIAGNOSES = {
     "process_data": diagnose_process_data,
 }
 
-_VERDICT_PREFIX = "CCDLAB-VERDICT "
+#: Where a kernel keeps its judge between checks.  The grade cells import
+#: this module afresh each time, so the judge's process cannot live in it.
+_JUDGE_SLOT = "_ccdlab_judge"
+
+#: Length prefix of each message between a kernel and its judge.
+_HEADER = struct.Struct(">Q")
+
+
+class _JudgeStopped(Exception):
+    """The judge process ended, or did not answer in time; the message says how."""
+
+
+def _read_exactly(fd, size, deadline=None):
+    """Read ``size`` bytes from ``fd``; b"" at end of file; _JudgeStopped past ``deadline``."""
+    chunks, missing = [], size
+    while missing:
+        if deadline is not None:
+            remaining = deadline - _monotonic()
+            if remaining <= 0 or not _select([fd], [], [], remaining)[0]:
+                raise _JudgeStopped("timeout")
+        chunk = _os_read(fd, min(missing, 1 << 20))
+        if not chunk:
+            return b""
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
+
+
+def _write_message(fd, data):
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[_os_write(fd, view):]
+
+
+class _Judge:
+    """This kernel's ``python -I -m autograder.checks --serve`` process.
+
+    It imports numpy, astropy, matplotlib and this module once.  Each
+    judgement then runs in a child forked from it: a fresh interpreter as far
+    as the candidate can tell (nothing an earlier candidate did reaches it),
+    without paying half a second of imports per check.  The notebook's
+    patches of numpy or of this module never reach it either: it is another
+    process, started with ``-I`` so that files beside the notebook are not on
+    its path.
+    """
+
+    def __init__(self, process, log):
+        self.process = process
+        self.log = log
+
+    @classmethod
+    def start(cls):
+        env = dict(os.environ, MPLBACKEND="Agg")
+        # Forking a process whose BLAS has started threads can deadlock the child.
+        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        log = tempfile.TemporaryFile()
+        process = _Popen(
+            [sys.executable, "-I", "-m", "autograder.checks", "--serve"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
+            start_new_session=True,  # one process group: a timeout stops it and all its children
+        )
+        return cls(process, log)
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def ask(self, payload, timeout):
+        """Send one pickled request; return the server's decoded answer."""
+        deadline = _monotonic() + timeout
+        try:
+            _write_message(self.process.stdin.fileno(), payload)
+            header = _read_exactly(self.process.stdout.fileno(), _HEADER.size, deadline)
+            answer = header and _read_exactly(self.process.stdout.fileno(), _HEADER.unpack(header)[0], deadline)
+        except (BrokenPipeError, _JudgeStopped) as error:
+            self.stop()
+            raise _JudgeStopped("timeout" if str(error) == "timeout" else self.why_stopped()) from None
+        if not answer:
+            self.stop()
+            raise _JudgeStopped(self.why_stopped())
+        return _json_loads(answer)
+
+    def why_stopped(self):
+        self.log.seek(0)
+        lines = self.log.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+        return " ".join(lines) or f"the checker stopped (exit status {self.process.poll()})"
+
+    def stop(self):
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+
+
+def _kernel_judge():
+    """The running judge of this kernel, started if there is none."""
+    kept = getattr(sys, _JUDGE_SLOT, None)
+    if isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[0], subprocess.Popen):
+        judge = _Judge(*kept)
+        if judge.alive():
+            return judge
+    judge = _Judge.start()
+    setattr(sys, _JUDGE_SLOT, (judge.process, judge.log))
+    return judge
 
 
 def _judge_in_fresh_interpreter(item, candidate):
-    """Run ``DIAGNOSES[item](candidate)`` in a new interpreter; return problems."""
+    """Run ``DIAGNOSES[item](candidate)`` in a fresh child of the judge; return problems."""
     import cloudpickle
 
-    nonce = secrets.token_hex(16)
     try:
-        payload = cloudpickle.dumps((item, candidate, nonce))
+        payload = cloudpickle.dumps((item, candidate, os.getcwd()))
     except Exception:  # an answer that cannot travel is judged in this kernel
         return DIAGNOSES[item](candidate)
-    env = dict(os.environ, MPLBACKEND="Agg")
     try:
-        finished = _run(
-            [sys.executable, "-I", "-m", "autograder.checks"],
-            input=payload, capture_output=True, timeout=CHECK_TIMEOUT_S, env=env, cwd=os.getcwd(),
-        )
-    except subprocess.TimeoutExpired:
-        return [f"{item} took longer than {CHECK_TIMEOUT_S:g} s to check: is there an endless loop?"]
-    for line in reversed(finished.stdout.decode("utf-8", "replace").splitlines()):
-        if line.startswith(_VERDICT_PREFIX + nonce + " "):
-            return _json_loads(line[len(_VERDICT_PREFIX + nonce) + 1:])
-    error = finished.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-    return [f"{item} could not be checked: {' '.join(error) or 'the checker stopped'}"]
+        answer = _kernel_judge().ask(payload, CHECK_TIMEOUT_S)
+    except _JudgeStopped as stopped:
+        if str(stopped) == "timeout":
+            return [f"{item} took longer than {CHECK_TIMEOUT_S:g} s to check: is there an endless loop?"]
+        return [f"{item} could not be checked: {stopped}"]
+    if "problems" in answer:
+        return answer["problems"]
+    return [f"{item} could not be checked: {answer['stopped']}"]
 
 
 def check(item, candidate, *, fresh=True):
@@ -1057,24 +1168,81 @@ def _forbid_reference_solutions():
     sys.meta_path.insert(0, NoReferenceSolutions())
 
 
-def _serve_one_judgement():
-    """Entry point of the fresh interpreter: read a pickle, print a verdict."""
+def _judge_one(payload):
+    """In a forked child: unpickle one request and diagnose it; return the answer."""
     import cloudpickle
 
-    out = os.fdopen(os.dup(1), "w")
-    payload = sys.stdin.buffer.read()
+    item, candidate, cwd = cloudpickle.loads(payload)
+    os.chdir(cwd)
+    try:
+        return {"problems": DIAGNOSES[item](candidate)}
+    except Exception as error:  # a crash of the check itself
+        return {"problems": [f"{item} could not be checked: {type(error).__name__}: {error}"]}
+
+
+def _exit_description(status):
+    if os.WIFSIGNALED(status):
+        return f"the check was killed by signal {os.WTERMSIG(status)}"
+    return f"the check stopped before its verdict (exit status {os.waitstatus_to_exitcode(status)})"
+
+
+def _serve_judgements():
+    """Entry point of the judge: answer requests on stdin, each in a forked child.
+
+    Requests and answers are length-prefixed; an answer is JSON, either
+    ``{"problems": [...]}`` or ``{"stopped": reason}`` when the child ended
+    without a verdict (``os._exit`` or a crash in the candidate).  The judge
+    never unpickles a request itself, so no candidate runs code in it.
+    """
+    import cloudpickle  # noqa: F401  (imported once here, used by every child)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    from astropy.io import fits  # noqa: F401
+
+    requests, answers = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)  # nothing but answers may reach the kernel
     if os.environ.get(EXPECTED_ENV_VAR):
         # Grading: the reference answers come from the recorded file, and the
         # student's function must not reach the reference solutions.
         _forbid_reference_solutions()
-    item, candidate, nonce = cloudpickle.loads(payload)
-    try:
-        problems = DIAGNOSES[item](candidate)
-    except Exception as error:  # a crash of the check itself
-        problems = [f"{item} could not be checked: {type(error).__name__}: {error}"]
-    out.write(f"{_VERDICT_PREFIX}{nonce} {_json_dumps(problems)}\n")
-    out.flush()
+        _reference_answers()
+    while True:
+        header = _read_exactly(requests, _HEADER.size)
+        payload = header and _read_exactly(requests, _HEADER.unpack(header)[0])
+        if not payload:
+            return  # the kernel has gone
+        verdict_in, verdict_out = os.pipe()
+        with tempfile.TemporaryFile() as log:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                status = 1
+                try:
+                    os.close(verdict_in)
+                    os.close(requests)
+                    os.close(answers)
+                    os.dup2(log.fileno(), 1)
+                    os.dup2(log.fileno(), 2)
+                    _write_message(verdict_out, _json_dumps(_judge_one(payload)).encode())
+                    status = 0
+                finally:
+                    os._exit(status)
+            os.close(verdict_out)
+            header = _read_exactly(verdict_in, _HEADER.size)
+            verdict = header and _read_exactly(verdict_in, _HEADER.unpack(header)[0])
+            os.close(verdict_in)
+            _, status = os.waitpid(pid, 0)
+            if not verdict:
+                log.seek(0)
+                tail = " ".join(log.read().decode("utf-8", "replace").strip().splitlines()[-3:])
+                verdict = _json_dumps({"stopped": tail or _exit_description(status)}).encode()
+        _write_message(answers, verdict)
 
 
 if __name__ == "__main__":
-    _serve_one_judgement()
+    _serve_judgements()
