@@ -1154,20 +1154,6 @@ for _item in DIAGNOSES:
 del _item
 
 
-def _forbid_reference_solutions():
-    import importlib.abc
-
-    class NoReferenceSolutions(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name == "solutions" or name.startswith("solutions."):
-                raise ImportError("the reference solutions are not available while grading")
-            return None
-
-    for name in [m for m in sys.modules if m == "solutions" or m.startswith("solutions.")]:
-        del sys.modules[name]
-    sys.meta_path.insert(0, NoReferenceSolutions())
-
-
 def _judge_one(payload):
     """In a forked child: unpickle one request and diagnose it; return the answer."""
     import cloudpickle
@@ -1208,7 +1194,9 @@ def _serve_judgements():
     if os.environ.get(EXPECTED_ENV_VAR):
         # Grading: the reference answers come from the recorded file, and the
         # student's function must not reach the reference solutions.
-        _forbid_reference_solutions()
+        from autograder.guard import forbid_reference_solutions
+
+        forbid_reference_solutions()
         _reference_answers()
     while True:
         header = _read_exactly(requests, _HEADER.size)

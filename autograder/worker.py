@@ -20,6 +20,7 @@ The steps, in order:
 import dataclasses
 import json
 import logging
+import multiprocessing.util
 import os
 import re
 import shutil
@@ -160,19 +161,7 @@ _TEMPLATES = {}
 EXPECTED_FILE = "expected-answers.pickle"
 
 #: Imported first by every unsandboxed grading kernel: it hides solutions/.
-_GUARD = """\
-import importlib.abc, sys
-
-
-class _NoReferenceSolutions(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name == "solutions" or name.startswith("solutions."):
-            raise ImportError("the reference solutions are not available while grading")
-        return None
-
-
-sys.meta_path.insert(0, _NoReferenceSolutions())
-"""
+_GUARD = "from autograder.guard import forbid_reference_solutions\n\nforbid_reference_solutions()\n"
 
 
 def template_course(source_root=course.REPO_ROOT):
@@ -186,6 +175,8 @@ def template_course(source_root=course.REPO_ROOT):
 
         checks.record_reference_answers(folder / EXPECTED_FILE)
         _TEMPLATES[key] = folder
+        # Removed when this process ends (a pool worker too, unless it is killed).
+        multiprocessing.util.Finalize(None, _remove_tree, args=(folder,), exitpriority=10)
     return Path(_TEMPLATES[key])
 
 
