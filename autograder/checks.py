@@ -1003,6 +1003,10 @@ _JUDGE_SLOT = "_ccdlab_judge"
 
 #: Length prefix of each message between a kernel and its judge.
 _HEADER = struct.Struct(">Q")
+#: Start of each request: seconds the judgement may take.
+_TIMEOUT = struct.Struct(">d")
+#: Seconds the kernel waits beyond that before it gives up on the judge itself.
+_JUDGE_GRACE_S = 30.0
 
 
 class _JudgeStopped(Exception):
@@ -1065,9 +1069,11 @@ class _Judge:
 
     def ask(self, payload, timeout):
         """Send one pickled request; return the server's decoded answer."""
-        deadline = _monotonic() + timeout
+        # The judge stops a judgement that runs over ``timeout`` itself; this
+        # later deadline only catches a judge that no longer answers at all.
+        deadline = _monotonic() + timeout + _JUDGE_GRACE_S
         try:
-            _write_message(self.process.stdin.fileno(), payload)
+            _write_message(self.process.stdin.fileno(), _TIMEOUT.pack(timeout) + payload)
             header = _read_exactly(self.process.stdout.fileno(), _HEADER.size, deadline)
             answer = header and _read_exactly(self.process.stdout.fileno(), _HEADER.unpack(header)[0], deadline)
         except (BrokenPipeError, _JudgeStopped) as error:
@@ -1119,6 +1125,8 @@ def _judge_in_fresh_interpreter(item, candidate):
         return [f"{item} could not be checked: {stopped}"]
     if "problems" in answer:
         return answer["problems"]
+    if answer.get("timeout"):
+        return [f"{item} took longer than {CHECK_TIMEOUT_S:g} s to check: is there an endless loop?"]
     return [f"{item} could not be checked: {answer['stopped']}"]
 
 
@@ -1172,13 +1180,70 @@ def _exit_description(status):
     return f"the check stopped before its verdict (exit status {os.waitstatus_to_exitcode(status)})"
 
 
+def _judge_in_child(payload, scratch, verdict_out):
+    """In the forked child: judge ``payload`` with ``scratch`` as its temporary folder."""
+    os.setpgid(0, 0)  # its own process group, so a timeout stops whatever it started
+    tempfile.tempdir = scratch
+    os.environ["TMPDIR"] = scratch
+    _write_message(verdict_out, _json_dumps(_judge_one(payload)).encode())
+
+
+def _answer_one(request):
+    """Judge one request in a forked child; return the JSON answer (bytes)."""
+    import shutil
+
+    timeout = _TIMEOUT.unpack(request[:_TIMEOUT.size])[0]
+    payload = request[_TIMEOUT.size:]
+    scratch = tempfile.mkdtemp(prefix="ccdlab-check-")
+    verdict_in, verdict_out = os.pipe()
+    with tempfile.TemporaryFile() as log:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                os.close(verdict_in)
+                os.dup2(log.fileno(), 1)
+                os.dup2(log.fileno(), 2)
+                _judge_in_child(payload, scratch, verdict_out)
+                status = 0
+            finally:
+                os._exit(status)
+        try:
+            os.setpgid(pid, pid)
+        except OSError:  # the child got there first, or has already ended
+            pass
+        os.close(verdict_out)
+        try:
+            header = _read_exactly(verdict_in, _HEADER.size, _monotonic() + timeout)
+            verdict = header and _read_exactly(verdict_in, _HEADER.unpack(header)[0], _monotonic() + timeout)
+        except _JudgeStopped:
+            verdict = _json_dumps({"timeout": True}).encode()
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        os.close(verdict_in)
+        _, status = os.waitpid(pid, 0)
+        shutil.rmtree(scratch, ignore_errors=True)
+        if not verdict:
+            log.seek(0)
+            tail = " ".join(log.read().decode("utf-8", "replace").strip().splitlines()[-3:])
+            verdict = _json_dumps({"stopped": tail or _exit_description(status)}).encode()
+    return verdict
+
+
 def _serve_judgements():
     """Entry point of the judge: answer requests on stdin, each in a forked child.
 
-    Requests and answers are length-prefixed; an answer is JSON, either
-    ``{"problems": [...]}`` or ``{"stopped": reason}`` when the child ended
-    without a verdict (``os._exit`` or a crash in the candidate).  The judge
-    never unpickles a request itself, so no candidate runs code in it.
+    A request is the seconds the judgement may take and a pickled
+    ``(item, candidate, working folder)``; both travel length-prefixed.  An
+    answer is JSON: ``{"problems": [...]}``, ``{"timeout": true}``, or
+    ``{"stopped": reason}`` when the child ended without a verdict
+    (``os._exit`` or a crash in the candidate).  The judge never unpickles a
+    request itself, so no candidate runs code in it, and each child's
+    temporary files are removed when it ends.
     """
     import cloudpickle  # noqa: F401  (imported once here, used by every child)
     import matplotlib
@@ -1200,36 +1265,10 @@ def _serve_judgements():
         _reference_answers()
     while True:
         header = _read_exactly(requests, _HEADER.size)
-        payload = header and _read_exactly(requests, _HEADER.unpack(header)[0])
-        if not payload:
+        request = header and _read_exactly(requests, _HEADER.unpack(header)[0])
+        if not request:
             return  # the kernel has gone
-        verdict_in, verdict_out = os.pipe()
-        with tempfile.TemporaryFile() as log:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:
-                status = 1
-                try:
-                    os.close(verdict_in)
-                    os.close(requests)
-                    os.close(answers)
-                    os.dup2(log.fileno(), 1)
-                    os.dup2(log.fileno(), 2)
-                    _write_message(verdict_out, _json_dumps(_judge_one(payload)).encode())
-                    status = 0
-                finally:
-                    os._exit(status)
-            os.close(verdict_out)
-            header = _read_exactly(verdict_in, _HEADER.size)
-            verdict = header and _read_exactly(verdict_in, _HEADER.unpack(header)[0])
-            os.close(verdict_in)
-            _, status = os.waitpid(pid, 0)
-            if not verdict:
-                log.seek(0)
-                tail = " ".join(log.read().decode("utf-8", "replace").strip().splitlines()[-3:])
-                verdict = _json_dumps({"stopped": tail or _exit_description(status)}).encode()
-        _write_message(answers, verdict)
+        _write_message(answers, _answer_one(request))
 
 
 if __name__ == "__main__":
