@@ -9,9 +9,9 @@ class that conftest's ``graded_class`` does once per session: graded with
 ``grades.csv``, and so must a run whose worker is killed mid-student.
 
 The whole hostile class is compared the same way when the environment
-variable ``CCDLAB_TEST_DASK_FULL_CLASS`` is set (too slow for every run)::
+variable ``CCDLAB_TEST_FULL_CLASS`` is set (too slow for every run)::
 
-    CCDLAB_TEST_DASK_FULL_CLASS=1 .venv/bin/pytest tests/test_dask_grading.py -k local_cluster_gives
+    CCDLAB_TEST_FULL_CLASS=1 .venv/bin/pytest tests/test_dask_grading.py -k local_cluster_gives
 """
 
 import os
@@ -37,9 +37,6 @@ TIMEOUT = "20"
 #: One of each kind of outcome of the hostile class, to keep the test short.
 SUBSET = [classbatch.correct, classbatch.blank, classbatch.mistake_bias_mean, classbatch.hostile_exit,
           classbatch.hostile_json, classbatch.hostile_missing, classbatch.hostile_points]
-
-#: Set to grade the whole shared class with local:2, not just SUBSET (by hand: slow).
-FULL_CLASS_VARIABLE = "CCDLAB_TEST_DASK_FULL_CLASS"
 
 #: Graded while a worker is killed: the victim and two more.
 KILLED_RUN = [classbatch.correct, classbatch.mistake_bias_mean, classbatch.hostile_exit]
@@ -271,7 +268,7 @@ def _sandbox(graded_class):
 
 
 def _subset(graded_class):
-    if os.environ.get(FULL_CLASS_VARIABLE):
+    if classbatch.full_class_requested():
         return sorted(row["student_id"] for row in report.read_csv(graded_class.out / report.CSV_FILE))
     return sorted(student.__name__ for student in SUBSET)
 
