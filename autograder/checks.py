@@ -43,7 +43,7 @@ from convenience_functions.paths import data_path, data_paths
 
 # Private references taken at import: a notebook that later replaces these
 # attributes in the kernel does not change what the kernel side of a check
-# uses to reach the fresh interpreter.
+# uses to reach its judge.
 _Popen = subprocess.Popen
 _select = select.select
 _os_read = os.read
@@ -55,7 +55,7 @@ _AssertionError = AssertionError
 _isclose = np.isclose
 _allclose = np.allclose
 
-#: Seconds one check may take in the fresh interpreter.
+#: Seconds one check may take in the judge.
 CHECK_TIMEOUT_S = float(os.environ.get("CCDLAB_CHECK_TIMEOUT", "120"))
 
 #: Relative tolerance for comparing floating-point images with the reference.
@@ -1140,7 +1140,8 @@ def check(item, candidate, *, fresh=True):
     candidate : object
         The student's function or value.
     fresh : bool
-        Judge in a fresh interpreter (the default, used by the grade cells).
+        Judge in the kernel's judge process (the default, used by the grade cells);
+        False runs the diagnosis here (tests).
     """
     problems = _judge_in_fresh_interpreter(item, candidate) if fresh else DIAGNOSES[item](candidate)
     if problems:
