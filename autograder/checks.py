@@ -1010,17 +1010,27 @@ _JUDGE_GRACE_S = 30.0
 
 
 class _JudgeStopped(Exception):
-    """The judge process ended, or did not answer in time; the message says how."""
+    """The judge process ended; the message says how."""
+
+
+class _JudgeTimeout(_JudgeStopped):
+    """No answer before the deadline."""
+
+
+def _tail(log):
+    """The last lines written to the file ``log``, as one line of text."""
+    log.seek(0)
+    return " ".join(log.read().decode("utf-8", "replace").strip().splitlines()[-3:])
 
 
 def _read_exactly(fd, size, deadline=None):
-    """Read ``size`` bytes from ``fd``; b"" at end of file; _JudgeStopped past ``deadline``."""
+    """Read ``size`` bytes from ``fd``; b"" at end of file; _JudgeTimeout past ``deadline``."""
     chunks, missing = [], size
     while missing:
         if deadline is not None:
             remaining = deadline - _monotonic()
             if remaining <= 0 or not _select([fd], [], [], remaining)[0]:
-                raise _JudgeStopped("timeout")
+                raise _JudgeTimeout()
         chunk = _os_read(fd, min(missing, 1 << 20))
         if not chunk:
             return b""
@@ -1076,18 +1086,19 @@ class _Judge:
             _write_message(self.process.stdin.fileno(), _TIMEOUT.pack(timeout) + payload)
             header = _read_exactly(self.process.stdout.fileno(), _HEADER.size, deadline)
             answer = header and _read_exactly(self.process.stdout.fileno(), _HEADER.unpack(header)[0], deadline)
-        except (BrokenPipeError, _JudgeStopped) as error:
+        except _JudgeTimeout:
             self.stop()
-            raise _JudgeStopped("timeout" if str(error) == "timeout" else self.why_stopped()) from None
+            raise
+        except BrokenPipeError:
+            self.stop()
+            raise _JudgeStopped(self.why_stopped()) from None
         if not answer:
             self.stop()
             raise _JudgeStopped(self.why_stopped())
         return _json_loads(answer)
 
     def why_stopped(self):
-        self.log.seek(0)
-        lines = self.log.read().decode("utf-8", "replace").strip().splitlines()[-3:]
-        return " ".join(lines) or f"the checker stopped (exit status {self.process.poll()})"
+        return _tail(self.log) or f"the checker stopped (exit status {self.process.poll()})"
 
     def stop(self):
         try:
@@ -1119,10 +1130,10 @@ def _judge_in_fresh_interpreter(item, candidate):
         return DIAGNOSES[item](candidate)
     try:
         answer = _kernel_judge().ask(payload, CHECK_TIMEOUT_S)
+    except _JudgeTimeout:
+        answer = {"timeout": True}
     except _JudgeStopped as stopped:
-        if str(stopped) == "timeout":
-            return [f"{item} took longer than {CHECK_TIMEOUT_S:g} s to check: is there an endless loop?"]
-        return [f"{item} could not be checked: {stopped}"]
+        answer = {"stopped": str(stopped)}
     if "problems" in answer:
         return answer["problems"]
     if answer.get("timeout"):
@@ -1216,10 +1227,11 @@ def _answer_one(request):
         except OSError:  # the child got there first, or has already ended
             pass
         os.close(verdict_out)
+        deadline = _monotonic() + timeout
         try:
-            header = _read_exactly(verdict_in, _HEADER.size, _monotonic() + timeout)
-            verdict = header and _read_exactly(verdict_in, _HEADER.unpack(header)[0], _monotonic() + timeout)
-        except _JudgeStopped:
+            header = _read_exactly(verdict_in, _HEADER.size, deadline)
+            verdict = header and _read_exactly(verdict_in, _HEADER.unpack(header)[0], deadline)
+        except _JudgeTimeout:
             verdict = _json_dumps({"timeout": True}).encode()
             try:
                 os.killpg(pid, signal.SIGKILL)
@@ -1229,9 +1241,7 @@ def _answer_one(request):
         _, status = os.waitpid(pid, 0)
         shutil.rmtree(scratch, ignore_errors=True)
         if not verdict:
-            log.seek(0)
-            tail = " ".join(log.read().decode("utf-8", "replace").strip().splitlines()[-3:])
-            verdict = _json_dumps({"stopped": tail or _exit_description(status)}).encode()
+            verdict = _json_dumps({"stopped": _tail(log) or _exit_description(status)}).encode()
     return verdict
 
 
