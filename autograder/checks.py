@@ -1,39 +1,26 @@
-"""Checks of the students' answers, shared by the hidden grade cells and tests/.
+"""Checks of the students' answers: the comparator, which runs no student code.
 
-Every graded item ``X`` of the lab has two functions here:
+Every graded item ``X`` of the lab has a function ``diagnose_X(candidate)``.
+It calls the candidate on the bundled frames and on a second, small night
+made with another shape and other exposure times, compares what comes back
+with the reference solutions, and returns a list of problems, each naming
+the likely mistake (uint16 wrap-around, dark not scaled, ...).  Empty means
+right.
 
-``diagnose_X(candidate)``
-    Runs the student's function (or looks at the student's value) on the
-    bundled frames and on a second, small data set made on the fly with
-    another shape and other exposure times, compares with the reference
-    solutions, and returns a list of problems, each naming the likely
-    mistake (uint16 wrap-around, dark not scaled, ...).  Empty means right.
-
-``check_X(candidate)``
-    What a hidden grade cell calls.  It sends the candidate to the kernel's
-    judge, a separate ``python -I -m autograder.checks`` process started at
-    the first check, which runs ``diagnose_X`` in a child forked for this one
-    judgement and raises ``AssertionError`` with the problems.  Another
-    process judges the function itself: whatever the notebook did to numpy,
-    ``numpy.testing``, builtins or this module in the kernel does not reach
-    it, files handed in beside the notebook are not on its path, and each
-    judgement starts from the same clean state.
-
-The same ``diagnose_X`` functions run in ``tests/`` on the reference module
-(no problems) and on known-wrong versions (the mistake must be named).
+What the diagnoses receive is plain data.  While grading, the candidate is an
+:class:`~autograder.candidates.RemoteFunction`: each call runs in the
+student's runner, in the sandbox, and only arrays, numbers, text, an
+:class:`~autograder.candidates.AxesRecord` and written files' bytes come
+back; the reference answers are computed here, outside the sandbox, and
+never reach the runner.  In tests and in the notebooks' own hidden tests
+(``check_X``), a plain function is wrapped in a
+:class:`~autograder.candidates.LocalFunction`, whose results go through the
+same encoding.
 """
 
 import contextlib
-import io
-import json
 import os
-import select
-import signal
-import struct
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -41,22 +28,10 @@ import numpy as np
 from convenience_functions import lab
 from convenience_functions.paths import data_path, data_paths
 
-# Private references taken at import: a notebook that later replaces these
-# attributes in the kernel does not change what the kernel side of a check
-# uses to reach its judge.
-_Popen = subprocess.Popen
-_select = select.select
-_os_read = os.read
-_os_write = os.write
-_monotonic = time.monotonic
-_json_loads = json.loads
-_json_dumps = json.dumps
-_AssertionError = AssertionError
+from .candidates import NEW_AXES, AxesRecord, CandidateFailed, LocalFunction, OutputPath, Unsupported
+
 _isclose = np.isclose
 _allclose = np.allclose
-
-#: Seconds one check may take in the judge.
-CHECK_TIMEOUT_S = float(os.environ.get("CCDLAB_CHECK_TIMEOUT", "120"))
 
 #: Relative tolerance for comparing floating-point images with the reference.
 RTOL = 1e-5
@@ -99,30 +74,25 @@ class _Failed(Exception):
     """The candidate could not be run; the message says why."""
 
 
-def _call(func, name, *args, **kwargs):
-    """Call the student's ``func``; return (result, printed text).
+def _call(candidate, name, *args, **kwargs):
+    """Call the student's function through its runner; return (plain result, printed text).
 
     Raises
     ------
     _Failed
-        With a student-readable reason if ``func`` is missing or raises.
+        With a student-readable reason if the function is missing, raises or hangs.
     """
-    if not callable(func):
-        raise _Failed(f"{name} is not a function (got {type(func).__name__})")
-    printed = io.StringIO()
+    if not hasattr(candidate, "call"):
+        candidate = LocalFunction(candidate)
     try:
-        with contextlib.redirect_stdout(printed):
-            result = func(*args, **kwargs)
-    except NotImplementedError:
-        raise _Failed(f"{name} is not written yet: it still raises NotImplementedError") from None
-    except Exception as error:  # the student's error, reported as text
-        hint = ""
-        if isinstance(error, (ValueError, IndexError)) and "shape" in str(error) + " " + str(type(error)):
-            hint = " (is a frame size hard-coded? the frames here are not 1024x1024)"
-        elif "broadcast" in str(error) or "index" in str(error) and "out of bounds" in str(error):
-            hint = " (is the frame shape hard-coded? read it from the data instead)"
-        raise _Failed(f"{name} raised {type(error).__name__}: {error}{hint}") from None
-    return result, printed.getvalue()
+        return candidate.call(name, args, kwargs)
+    except CandidateFailed as failure:
+        text = str(failure)
+        raise _Failed(text if text.startswith(name) else f"{name} {text}") from None
+
+
+def _type_name(value):
+    return value.type_name if isinstance(value, Unsupported) else type(value).__name__
 
 
 def _returned_nothing(name, result, printed):
@@ -139,7 +109,7 @@ def _as_image(name, result, printed, shape):
     if nothing:
         return nothing
     if not isinstance(result, np.ndarray):
-        return f"{name} should return a numpy array, not {type(result).__name__}"
+        return f"{name} should return a numpy array, not {_type_name(result)}"
     if result.shape != tuple(shape):
         if result.ndim == 2 and result.shape == tuple(shape)[::-1]:
             return f"{name} returned shape {result.shape} instead of {shape}: rows and columns are swapped"
@@ -214,16 +184,14 @@ def _compare(name, result, expected, variants, where, rtol=RTOL, atol=ATOL):
 # ---------------------------------------------------------------------------
 # The reference answers
 #
-# While grading, the judge may not see solutions/ (the sandbox hides it, and a
-# student's function must not be able to call it).  The grader therefore
-# records every reference answer the checks need once, outside the sandbox
-# (:func:`record_reference_answers`), and the judge reads them from the file
-# named by CCDLAB_EXPECTED.  Answers are keyed by the *content* of the inputs,
-# so the same frames give the same key wherever they were written.
+# Computed here, on the trusted side, by the reference module, and kept for
+# the life of the process: every student of a grading run is judged on the
+# same nights, so each answer is computed once.  Answers are keyed by the
+# *content* of the inputs.
 
-EXPECTED_ENV_VAR = "CCDLAB_EXPECTED"
-_recording = None
-_recorded = None
+_REFERENCE_CACHE = {}
+#: Answers kept at most (a grading run needs a few dozen).
+_REFERENCE_CACHE_SIZE = 256
 
 
 def _fingerprint(value):
@@ -247,60 +215,16 @@ def _fingerprint(value):
     return digest.hexdigest()
 
 
-def _reference_answers():
-    """The recorded reference answers (``CCDLAB_EXPECTED``), read once."""
-    global _recorded
-    if _recorded is None:
-        import pickle
-
-        with open(os.environ[EXPECTED_ENV_VAR], "rb") as handle:
-            _recorded = pickle.load(handle)
-    return _recorded
-
-
 def _reference(name, *args, **kwargs):
-    """The reference module's ``name(*args, **kwargs)``, live or recorded."""
+    """The reference module's ``name(*args, **kwargs)``, computed once per input."""
     key = _fingerprint([name, list(args), sorted(kwargs.items())])
-    if os.environ.get(EXPECTED_ENV_VAR) and _recording is None:
-        recorded = _reference_answers()
-        if key not in recorded:
-            raise KeyError(f"no recorded reference answer for {name} on these inputs")
-        return recorded[key]
-    import solutions
+    if key not in _REFERENCE_CACHE:
+        import solutions
 
-    value = getattr(solutions, name)(*args, **kwargs)
-    if _recording is not None:
-        _recording[key] = value
-    return value
-
-
-def record_reference_answers(out_path):
-    """Run every check on the reference and save the answers it needed.
-
-    Parameters
-    ----------
-    out_path : str or pathlib.Path
-        Pickle file to write; pass it to the judge as ``CCDLAB_EXPECTED``.
-    """
-    import pickle
-
-    import solutions
-
-    global _recording
-    _recording = {}
-    try:
-        for item, diagnose in DIAGNOSES.items():
-            candidate = getattr(solutions, item, None)
-            if candidate is not None:
-                problems = diagnose(candidate)
-                if problems:
-                    raise RuntimeError(f"the reference fails its own check {item}: {problems}")
-        answers = _recording
-    finally:
-        _recording = None
-    with open(out_path, "wb") as handle:
-        pickle.dump(answers, handle)
-    return len(answers)
+        if len(_REFERENCE_CACHE) >= _REFERENCE_CACHE_SIZE:
+            _REFERENCE_CACHE.clear()
+        _REFERENCE_CACHE[key] = getattr(solutions, name)(*args, **kwargs)
+    return _REFERENCE_CACHE[key]
 
 
 # ---------------------------------------------------------------------------
@@ -340,8 +264,10 @@ def bundled_night():
     )
 
 
-#: Shape and exposure times of the second night: nothing like the bundled one.
+#: Shape (without a seed) and exposure times of the second night: nothing like the bundled one.
 SECOND_SHAPE = (29, 43)
+#: Seed of the second night when none is given (tests, the notebooks' own hidden tests).
+DEFAULT_SECOND_SEED = 2024
 SECOND_DARK_EXPTIME_S = 30.0
 SECOND_SCIENCE_EXPTIME_S = 90.0
 SECOND_FLAT_EXPTIMES_S = (1.0, 3.0, 2.0)
@@ -360,7 +286,15 @@ def _write_raw(path, data, imagetyp, exptime):
     return str(path)
 
 
-def second_night(folder, seed=2024):
+def second_shape(seed):
+    """Shape of the second night drawn with ``seed``: about 30 x 40 pixels, never square."""
+    if seed == DEFAULT_SECOND_SEED:
+        return SECOND_SHAPE
+    rng = np.random.default_rng([seed, 1])
+    return int(rng.integers(24, 36)), int(rng.integers(37, 50))
+
+
+def second_night(folder, seed=DEFAULT_SECOND_SEED):
     """Write a small night with another shape and other exposure times.
 
     Its bias is low (about 100 ADU) so that many dark pixels fall below the
@@ -372,7 +306,7 @@ def second_night(folder, seed=2024):
     folder : str or pathlib.Path
         Empty folder to write the frames into.
     seed : int
-        Seed of the noise.
+        Seed of the noise and of the shape (:func:`second_shape`).
 
     Returns
     -------
@@ -380,13 +314,13 @@ def second_night(folder, seed=2024):
     """
     folder = Path(folder)
     rng = np.random.default_rng(seed)
-    ny, nx = SECOND_SHAPE
+    ny, nx = second_shape(seed)
     yy, xx = np.mgrid[0:ny, 0:nx]
     bias_level = 100.0 + 3.0 * np.sin(xx / 3.0)
     dark_rate_adu = 0.4 + 0.6 * (rng.random((ny, nx)) < 0.05) * 50.0
     flat = 1.0 - 0.25 * (((yy - ny / 2) / ny) ** 2 + ((xx - nx / 2) / nx) ** 2) * 4
     flat += 0.05 * np.cos(xx / 2.0)
-    sky_adu_per_s = 20.0 + 200.0 * np.exp(-(((yy - 12) / 3.0) ** 2 + ((xx - 30) / 4.0) ** 2))
+    sky_adu_per_s = 20.0 + 200.0 * np.exp(-(((yy - ny * 0.4) / 3.0) ** 2 + ((xx - nx * 0.7) / 4.0) ** 2))
 
     def noisy(signal):
         return rng.poisson(np.maximum(signal, 0)).astype(float) + rng.normal(0, 4.0, (ny, nx))
@@ -410,17 +344,35 @@ def second_night(folder, seed=2024):
     science_signal = sky_adu_per_s * SECOND_SCIENCE_EXPTIME_S * flat + dark_rate_adu * SECOND_SCIENCE_EXPTIME_S
     science = _write_raw(folder / "science.fit", bias_level + noisy(science_signal), "Light Frame",
                          SECOND_SCIENCE_EXPTIME_S)
-    return Night(folder, biases, darks, flats, science, SECOND_SHAPE, SECOND_DARK_EXPTIME_S,
-                 SECOND_SCIENCE_EXPTIME_S, f"a {ny}x{nx} test set made on the fly")
+    night = Night(folder, biases, darks, flats, science, (ny, nx), SECOND_DARK_EXPTIME_S,
+                  SECOND_SCIENCE_EXPTIME_S, f"a {ny}x{nx} test set")
+    night.seed = seed
+    return night
+
+
+#: The second night of this grading run (:func:`use_second_night`), or None.
+_SECOND_NIGHT = None
+
+
+def use_second_night(night):
+    """Judge every later candidate on ``night`` (a :class:`Night` from :func:`second_night`).
+
+    The grader draws one per grading run, outside the sandbox, so that no
+    answer computed in advance can match it.
+    """
+    global _SECOND_NIGHT
+    _SECOND_NIGHT = night
 
 
 @contextlib.contextmanager
 def _nights():
-    """Yield the bundled night and a fresh second night in a temporary folder."""
+    """Yield the bundled night and the second night, with a temporary folder for outputs."""
     with tempfile.TemporaryDirectory(prefix="ccdlab-check-") as scratch:
-        second = Path(scratch) / "second"
-        second.mkdir()
-        yield [bundled_night(), second_night(second)], Path(scratch)
+        second = _SECOND_NIGHT
+        if second is None:
+            (Path(scratch) / "second").mkdir()
+            second = second_night(Path(scratch) / "second")
+        yield [bundled_night(), second], Path(scratch)
 
 
 def _read(path):
@@ -445,8 +397,23 @@ def _first_bias():
     return fits.getdata(data_path(lab.FIRST_BIAS_FILE))
 
 
+def _plain_value(value):
+    """``value`` as the runner would send it: plain numbers, text or arrays only."""
+    import json
+
+    from . import runner as codec
+    from .candidates import decode
+
+    blobs = []
+    try:
+        return decode(json.loads(json.dumps(codec.encode(value, blobs))), blobs)
+    except CandidateFailed:
+        return Unsupported(type(value).__name__)
+
+
 def diagnose_center_flux(value):
     """Check ``center_flux``: the central pixel of the first bias frame."""
+    value = _plain_value(value)
     data = _first_bias()
     ny, nx = data.shape
     centres = {(ny // 2, nx // 2), ((ny - 1) // 2, (nx - 1) // 2)}
@@ -455,7 +422,7 @@ def diagnose_center_flux(value):
     try:
         number = float(value)
     except (TypeError, ValueError):
-        return [f"center_flux should be a number, not {type(value).__name__}"]
+        return [f"center_flux should be a number, not {_type_name(value)}"]
     if any(number == float(data[y, x]) for y, x in centres):
         return []
     if number == float(data[0, 0]):
@@ -470,6 +437,7 @@ def diagnose_center_flux(value):
 
 def diagnose_fifth_column_mean(value):
     """Check ``fifth_column_mean``: mean of the fifth column of the first bias."""
+    value = _plain_value(value)
     data = _first_bias().astype(float)
     expected = data[:, 4].mean()
     if value is None:
@@ -477,7 +445,7 @@ def diagnose_fifth_column_mean(value):
     try:
         number = float(value)
     except (TypeError, ValueError):
-        return [f"fifth_column_mean should be a number, not {type(value).__name__}"]
+        return [f"fifth_column_mean should be a number, not {_type_name(value)}"]
     if _isclose(number, expected, rtol=1e-9):
         return []
     if _isclose(number, data[4, :].mean(), rtol=1e-9):
@@ -493,8 +461,10 @@ def diagnose_fifth_column_mean(value):
 
 def _diagnose_choice(name, value):
     right, hints = MULTIPLE_CHOICE[name]
-    if not isinstance(value, str) or len(value.strip()) != 1:
-        return [f"{name} should be a single letter such as 'a', not {value!r}"]
+    value = _plain_value(value)
+    if type(value) is not str or len(value.strip()) != 1:
+        shown = repr(value) if type(value) in (str, int, float, bool) or value is None else _type_name(value)
+        return [f"{name} should be a single letter such as 'a', not {shown}"]
     letter = value.strip().lower()
     if letter == right:
         return []
@@ -523,13 +493,12 @@ def diagnose_answer_ninth_image(value):
 
 
 def _step_histogram(ax):
-    """Return (edges, counts) of the step histogram drawn on ``ax``."""
-    from matplotlib.patches import Polygon
-
-    polygons = [patch for patch in ax.patches if isinstance(patch, Polygon)]
-    if len(polygons) != 1:
-        return None, len(polygons)
-    xy = np.asarray(polygons[0].get_xy(), dtype=float)
+    """Return (edges, counts) of the step histogram drawn on ``ax`` (an AxesRecord)."""
+    if len(ax.polygons) != 1:
+        return None, len(ax.polygons)
+    xy = ax.polygons[0]
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        return None, 1
     left, right, height = [], [], []
     for (x0, y0), (x1, y1) in zip(xy[:-1], xy[1:]):
         if y0 == y1 and x1 > x0:
@@ -543,21 +512,18 @@ def _step_histogram(ax):
 
 
 def _diagnose_histogram_axes(name, ax, data, where):
-    from matplotlib.axes import Axes
-    from matplotlib.patches import Rectangle
-
     problems = []
-    if not isinstance(ax, Axes):
-        return [f"{name} should return the matplotlib Axes it drew on, not {type(ax).__name__}"]
-    if ax.get_xlabel() != "Counts":
-        problems.append(f"the x label is {ax.get_xlabel()!r}; it should be 'Counts'")
-    if not ax.get_ylabel().strip():
+    if not isinstance(ax, AxesRecord):
+        return [f"{name} should return the matplotlib Axes it drew on, not {_type_name(ax)}"]
+    if ax.xlabel != "Counts":
+        problems.append(f"the x label is {ax.xlabel!r}; it should be 'Counts'")
+    if not ax.ylabel.strip():
         problems.append("the y axis has no label (say what is counted, e.g. 'Number of pixels')")
-    if ax.get_title() != "Distribution of Bias Counts":
-        problems.append(f"the title is {ax.get_title()!r}; it should be 'Distribution of Bias Counts'")
+    if ax.title != "Distribution of Bias Counts":
+        problems.append(f"the title is {ax.title!r}; it should be 'Distribution of Bias Counts'")
     low, high = lab.BIAS_HISTOGRAM_RANGE_ADU
-    if not (_isclose(ax.get_xlim()[0], low) and _isclose(ax.get_xlim()[1], high)):
-        problems.append(f"the x range is {tuple(round(v, 1) for v in ax.get_xlim())}; zoom to ({low}, {high})")
+    if not (_isclose(ax.xlim[0], low) and _isclose(ax.xlim[1], high)):
+        problems.append(f"the x range is {tuple(round(v, 1) for v in ax.xlim)}; zoom to ({low}, {high})")
     found, polygons = _step_histogram(ax)
     if found is None:
         if polygons > 1:
@@ -565,14 +531,14 @@ def _diagnose_histogram_axes(name, ax, data, where):
                 f"{polygons} histograms were drawn: plt.hist on a 2-D array draws one per column, "
                 "flatten the data first (data.flatten())"
             )
-        elif any(isinstance(patch, Rectangle) for patch in ax.patches[1:]):
+        elif ax.rectangles > 1:
             problems.append("the histogram is drawn as bars: use histtype='step'")
         else:
             problems.append("no step histogram found on the Axes (use ax.hist(..., histtype='step'))")
         return problems
     edges, counts = found
     expected, _ = np.histogram(np.asarray(data).ravel(), bins=edges)
-    if not _allclose(counts, expected):
+    if counts.shape != expected.shape or not _allclose(counts, expected):
         if _isclose(counts.sum(), 1.0 / np.diff(edges).mean(), rtol=0.05) or counts.max() < 1:
             problems.append("the histogram shows a density: plot the number of pixels (density=False)")
         elif counts.sum() < expected.sum():
@@ -582,45 +548,41 @@ def _diagnose_histogram_axes(name, ax, data, where):
     return problems
 
 
+def _test_bias_frame(night):
+    """A bias-like uint16 frame of the second night's shape, drawn from its seed."""
+    rng = np.random.default_rng([getattr(night, "seed", DEFAULT_SECOND_SEED), 7])
+    return np.clip(np.rint(rng.normal(1510.0, 40.0, night.shape)), 0, None).astype(np.uint16)
+
+
 def diagnose_plot_bias_histogram(func):
-    """Check ``plot_bias_histogram(data, ax=None)`` by inspecting its Axes."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """Check ``plot_bias_histogram(data, ax=None)`` by inspecting what it drew."""
     name = "plot_bias_histogram"
-    rng = np.random.default_rng(7)
-    second = np.clip(np.rint(rng.normal(1510.0, 40.0, SECOND_SHAPE)), 0, None).astype(np.uint16)
     problems = []
-    try:
-        for data, where in ((_first_bias(), "the bundled bias frame"), (second, "a 29x43 test frame")):
-            figure, given_ax = plt.subplots()
-            try:
-                result, printed = _call(func, name, data, ax=given_ax)
+    with _nights() as (nights, _scratch):
+        second = _test_bias_frame(nights[1])
+        where_second = f"a {second.shape[0]}x{second.shape[1]} test frame"
+        try:
+            for data, where in ((_first_bias(), "the bundled bias frame"), (second, where_second)):
+                result, printed = _call(func, name, data, ax=NEW_AXES)
                 nothing = _returned_nothing(name, result, printed)
                 if nothing:
                     return [nothing]
-                if result is not given_ax:
+                if isinstance(result, AxesRecord) and not result.same_as_given:
                     problems.append(f"{name} did not draw on (and return) the `ax` it was given")
-                    plt.close("all")
                     continue
                 problems += _diagnose_histogram_axes(name, result, data, where)
-            finally:
-                plt.close(figure)
-            if problems:
-                break
-        if not problems:
-            result, printed = _call(func, name, second)
-            nothing = _returned_nothing(name, result, printed)
-            if nothing:
-                problems.append(f"called without ax: {nothing}")
-            else:
-                problems += [f"called without ax: {p}" for p in _diagnose_histogram_axes(name, result, second, "a 29x43 test frame")]
-            plt.close("all")
-    except _Failed as failure:
-        plt.close("all")
-        return [str(failure)]
+                if problems:
+                    break
+            if not problems:
+                result, printed = _call(func, name, second)
+                nothing = _returned_nothing(name, result, printed)
+                if nothing:
+                    problems.append(f"called without ax: {nothing}")
+                else:
+                    problems += [f"called without ax: {p}"
+                                 for p in _diagnose_histogram_axes(name, result, second, where_second)]
+        except _Failed as failure:
+            return [str(failure)]
     return problems
 
 
@@ -649,7 +611,7 @@ def diagnose_calc_dark_current(func):
             try:
                 value = float(result)
             except (TypeError, ValueError):
-                return [f"{name} should return a number (e-/s/pixel), not {type(result).__name__}"]
+                return [f"{name} should return a number (e-/s/pixel), not {_type_name(result)}"]
             expected = _reference("calc_dark_current", dark, bias, **kwargs)
             if _isclose(value, expected, rtol=1e-6):
                 continue
@@ -679,7 +641,8 @@ def diagnose_calc_dark_current(func):
             if mistake:
                 problems.append(f"{name} on {where}: {mistake}")
             else:
-                problems.append(f"{name} on {where} gave {value:.5g} e-/s/pixel, expected {expected:.5g}")
+                off = (value - expected) / expected if expected else np.inf
+                problems.append(f"{name} on {where} gave {value:.5g} e-/s/pixel, {off:+.1%} off the right value")
             break
     return problems
 
@@ -865,14 +828,14 @@ def diagnose_save_fits(func):
             out = scratch / f"saved{index}.fits"
             history = f"Median combination test {index}"
             try:
-                _result, printed = _call(func, name, data, template, history, str(out))
+                _result, printed = _call(func, name, data, template, history, OutputPath(out))
             except _Failed as failure:
                 return [f"{failure} (on {night.description})"]
             if hashlib.sha256(Path(template).read_bytes()).hexdigest() != before:
                 return [f"{name} changed the template file {template}: raw data must never be overwritten"]
             if not out.exists():
                 return [f"{name} did not write a file at out_filename"]
-            with fits.open(out) as written:
+            with fits.open(out, memmap=False) as written:
                 header = written[0].header
                 saved = written[0].data
             if saved is None or saved.shape != night.shape:
@@ -929,7 +892,7 @@ def diagnose_process_data(func):
             out = folder / "calibrated.fits"
             before = hashlib.sha256(Path(night.science).read_bytes()).hexdigest()
             try:
-                result, printed = _call(func, name, night.science, str(out), paths["bias"], paths["dark"],
+                result, printed = _call(func, name, night.science, OutputPath(out), paths["bias"], paths["dark"],
                                         paths["flat"])
             except _Failed as failure:
                 return [f"{failure} (on {night.description})"]
@@ -960,7 +923,7 @@ def diagnose_process_data(func):
                 return [problem]
             if not out.exists():
                 return [f"{name} did not write the calibrated frame to new_filename"]
-            with fits.open(out) as written:
+            with fits.open(out, memmap=False) as written:
                 header, saved = written[0].header, written[0].data
             if saved is None or not _close(saved, result, rtol=1e-5, atol=1e-2):
                 return [f"{name}: the file written to new_filename does not hold the returned array"]
@@ -997,152 +960,15 @@ DIAGNOSES = {
     "process_data": diagnose_process_data,
 }
 
-#: Where a kernel keeps its judge between checks.  The grade cells import
-#: this module afresh each time, so the judge's process cannot live in it.
-_JUDGE_SLOT = "_ccdlab_judge"
-
-#: Length prefix of each message between a kernel and its judge.
-_HEADER = struct.Struct(">Q")
-#: Start of each request: seconds the judgement may take.
-_TIMEOUT = struct.Struct(">d")
-#: Seconds the kernel waits beyond that before it gives up on the judge itself.
-_JUDGE_GRACE_S = 30.0
+# ---------------------------------------------------------------------------
+# The hidden grade cells' entry points (plain ``nbgrader autograde``, the
+# instructor notebooks): the candidate is judged in this process, against the
+# reference module.  ``ccdlab grade`` does not use them: it strips the hidden
+# tests and judges each answer through the student's runner instead.
 
 
-class _JudgeStopped(Exception):
-    """The judge process ended; the message says how."""
-
-
-class _JudgeTimeout(_JudgeStopped):
-    """No answer before the deadline."""
-
-
-def _tail(log):
-    """The last lines written to the file ``log``, as one line of text."""
-    log.seek(0)
-    return " ".join(log.read().decode("utf-8", "replace").strip().splitlines()[-3:])
-
-
-def _read_exactly(fd, size, deadline=None):
-    """Read ``size`` bytes from ``fd``; b"" at end of file; _JudgeTimeout past ``deadline``."""
-    chunks, missing = [], size
-    while missing:
-        if deadline is not None:
-            remaining = deadline - _monotonic()
-            if remaining <= 0 or not _select([fd], [], [], remaining)[0]:
-                raise _JudgeTimeout()
-        chunk = _os_read(fd, min(missing, 1 << 20))
-        if not chunk:
-            return b""
-        chunks.append(chunk)
-        missing -= len(chunk)
-    return b"".join(chunks)
-
-
-def _write_message(fd, data):
-    view = memoryview(_HEADER.pack(len(data)) + data)
-    while view:
-        view = view[_os_write(fd, view):]
-
-
-class _Judge:
-    """This kernel's ``python -I -m autograder.checks --serve`` process.
-
-    It imports numpy, astropy, matplotlib and this module once.  Each
-    judgement then runs in a child forked from it: a fresh interpreter as far
-    as the candidate can tell (nothing an earlier candidate did reaches it),
-    without paying half a second of imports per check.  The notebook's
-    patches of numpy or of this module never reach it either: it is another
-    process, started with ``-I`` so that files beside the notebook are not on
-    its path.
-    """
-
-    def __init__(self, process, log):
-        self.process = process
-        self.log = log
-
-    @classmethod
-    def start(cls):
-        env = dict(os.environ, MPLBACKEND="Agg")
-        # Forking a process whose BLAS has started threads can deadlock the child.
-        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        log = tempfile.TemporaryFile()
-        process = _Popen(
-            [sys.executable, "-I", "-m", "autograder.checks", "--serve"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
-            start_new_session=True,  # one process group: a timeout stops it and all its children
-        )
-        return cls(process, log)
-
-    def alive(self):
-        return self.process.poll() is None
-
-    def ask(self, payload, timeout):
-        """Send one pickled request; return the server's decoded answer."""
-        # The judge stops a judgement that runs over ``timeout`` itself; this
-        # later deadline only catches a judge that no longer answers at all.
-        deadline = _monotonic() + timeout + _JUDGE_GRACE_S
-        try:
-            _write_message(self.process.stdin.fileno(), _TIMEOUT.pack(timeout) + payload)
-            header = _read_exactly(self.process.stdout.fileno(), _HEADER.size, deadline)
-            answer = header and _read_exactly(self.process.stdout.fileno(), _HEADER.unpack(header)[0], deadline)
-        except _JudgeTimeout:
-            self.stop()
-            raise
-        except BrokenPipeError:
-            self.stop()
-            raise _JudgeStopped(self.why_stopped()) from None
-        if not answer:
-            self.stop()
-            raise _JudgeStopped(self.why_stopped())
-        return _json_loads(answer)
-
-    def why_stopped(self):
-        return _tail(self.log) or f"the checker stopped (exit status {self.process.poll()})"
-
-    def stop(self):
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.process.wait()
-
-
-def _kernel_judge():
-    """The running judge of this kernel, started if there is none."""
-    kept = getattr(sys, _JUDGE_SLOT, None)
-    if isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[0], subprocess.Popen):
-        judge = _Judge(*kept)
-        if judge.alive():
-            return judge
-    judge = _Judge.start()
-    setattr(sys, _JUDGE_SLOT, (judge.process, judge.log))
-    return judge
-
-
-def _judge_in_fresh_interpreter(item, candidate):
-    """Run ``DIAGNOSES[item](candidate)`` in a fresh child of the judge; return problems."""
-    import cloudpickle
-
-    try:
-        payload = cloudpickle.dumps((item, candidate, os.getcwd()))
-    except Exception:  # an answer that cannot travel is judged in this kernel
-        return DIAGNOSES[item](candidate)
-    try:
-        answer = _kernel_judge().ask(payload, CHECK_TIMEOUT_S)
-    except _JudgeTimeout:
-        answer = {"timeout": True}
-    except _JudgeStopped as stopped:
-        answer = {"stopped": str(stopped)}
-    if "problems" in answer:
-        return answer["problems"]
-    if answer.get("timeout"):
-        return [f"{item} took longer than {CHECK_TIMEOUT_S:g} s to check: is there an endless loop?"]
-    return [f"{item} could not be checked: {answer['stopped']}"]
-
-
-def check(item, candidate, *, fresh=True):
-    """Judge one graded item; raise AssertionError naming the mistake.
+def check(item, candidate):
+    """Judge one graded item here; raise AssertionError naming the mistake.
 
     Parameters
     ----------
@@ -1150,137 +976,73 @@ def check(item, candidate, *, fresh=True):
         Name of the graded function or variable, e.g. ``'combine_bias'``.
     candidate : object
         The student's function or value.
-    fresh : bool
-        Judge in the kernel's judge process (the default, used by the grade cells);
-        False runs the diagnosis here (tests).
     """
-    problems = _judge_in_fresh_interpreter(item, candidate) if fresh else DIAGNOSES[item](candidate)
+    problems = DIAGNOSES[item](candidate)
     if problems:
-        raise _AssertionError("\n".join(problems))
+        raise AssertionError("\n".join(problems))
     print(f"{item}: correct")
 
 
-def _make_check(item):
-    def check_item(candidate):
-        check(item, candidate)
-
-    check_item.__name__ = f"check_{item}"
-    check_item.__doc__ = f"Hidden-test entry point for ``{item}`` (see :func:`check`)."
-    return check_item
+def check_center_flux(value):
+    """Hidden test of ``center_flux`` (notebook 01)."""
+    check("center_flux", value)
 
 
-for _item in DIAGNOSES:
-    globals()[f"check_{_item}"] = _make_check(_item)
-del _item
+def check_fifth_column_mean(value):
+    """Hidden test of ``fifth_column_mean`` (notebook 01)."""
+    check("fifth_column_mean", value)
 
 
-def _judge_one(payload):
-    """In a forked child: unpickle one request and diagnose it; return the answer."""
-    import cloudpickle
-
-    item, candidate, cwd = cloudpickle.loads(payload)
-    os.chdir(cwd)
-    try:
-        return {"problems": DIAGNOSES[item](candidate)}
-    except Exception as error:  # a crash of the check itself
-        return {"problems": [f"{item} could not be checked: {type(error).__name__}: {error}"]}
+def check_answer_bias_exptime(value):
+    """Hidden test of ``answer_bias_exptime`` (notebook 01)."""
+    check("answer_bias_exptime", value)
 
 
-def _exit_description(status):
-    if os.WIFSIGNALED(status):
-        return f"the check was killed by signal {os.WTERMSIG(status)}"
-    return f"the check stopped before its verdict (exit status {os.waitstatus_to_exitcode(status)})"
+def check_plot_bias_histogram(function):
+    """Hidden test of ``plot_bias_histogram`` (notebook 02)."""
+    check("plot_bias_histogram", function)
 
 
-def _judge_in_child(payload, scratch, verdict_out):
-    """In the forked child: judge ``payload`` with ``scratch`` as its temporary folder."""
-    os.setpgid(0, 0)  # its own process group, so a timeout stops whatever it started
-    tempfile.tempdir = scratch
-    os.environ["TMPDIR"] = scratch
-    _write_message(verdict_out, _json_dumps(_judge_one(payload)).encode())
+def check_calc_dark_current(function):
+    """Hidden test of ``calc_dark_current`` (notebook 03)."""
+    check("calc_dark_current", function)
 
 
-def _answer_one(request):
-    """Judge one request in a forked child; return the JSON answer (bytes)."""
-    import shutil
-
-    timeout = _TIMEOUT.unpack(request[:_TIMEOUT.size])[0]
-    payload = request[_TIMEOUT.size:]
-    scratch = tempfile.mkdtemp(prefix="ccdlab-check-")
-    verdict_in, verdict_out = os.pipe()
-    with tempfile.TemporaryFile() as log:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            status = 1
-            try:
-                os.close(verdict_in)
-                os.dup2(log.fileno(), 1)
-                os.dup2(log.fileno(), 2)
-                _judge_in_child(payload, scratch, verdict_out)
-                status = 0
-            finally:
-                os._exit(status)
-        try:
-            os.setpgid(pid, pid)
-        except OSError:  # the child got there first, or has already ended
-            pass
-        os.close(verdict_out)
-        deadline = _monotonic() + timeout
-        try:
-            header = _read_exactly(verdict_in, _HEADER.size, deadline)
-            verdict = header and _read_exactly(verdict_in, _HEADER.unpack(header)[0], deadline)
-        except _JudgeTimeout:
-            verdict = _json_dumps({"timeout": True}).encode()
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        os.close(verdict_in)
-        _, status = os.waitpid(pid, 0)
-        shutil.rmtree(scratch, ignore_errors=True)
-        if not verdict:
-            verdict = _json_dumps({"stopped": _tail(log) or _exit_description(status)}).encode()
-    return verdict
+def check_load_stack(function):
+    """Hidden test of ``load_stack`` (notebook 04)."""
+    check("load_stack", function)
 
 
-def _serve_judgements():
-    """Entry point of the judge: answer requests on stdin, each in a forked child.
-
-    A request is the seconds the judgement may take and a pickled
-    ``(item, candidate, working folder)``; both travel length-prefixed.  An
-    answer is JSON: ``{"problems": [...]}``, ``{"timeout": true}``, or
-    ``{"stopped": reason}`` when the child ended without a verdict
-    (``os._exit`` or a crash in the candidate).  The judge never unpickles a
-    request itself, so no candidate runs code in it, and each child's
-    temporary files are removed when it ends.
-    """
-    import cloudpickle  # noqa: F401  (imported once here, used by every child)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
-    from astropy.io import fits  # noqa: F401
-
-    requests, answers = os.dup(0), os.dup(1)
-    devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 0)
-    os.dup2(devnull, 1)  # nothing but answers may reach the kernel
-    if os.environ.get(EXPECTED_ENV_VAR):
-        # Grading: the reference answers come from the recorded file, and the
-        # student's function must not reach the reference solutions.
-        from autograder.guard import forbid_reference_solutions
-
-        forbid_reference_solutions()
-        _reference_answers()
-    while True:
-        header = _read_exactly(requests, _HEADER.size)
-        request = header and _read_exactly(requests, _HEADER.unpack(header)[0])
-        if not request:
-            return  # the kernel has gone
-        _write_message(answers, _answer_one(request))
+def check_answer_center_pixel(value):
+    """Hidden test of ``answer_center_pixel`` (notebook 04)."""
+    check("answer_center_pixel", value)
 
 
-if __name__ == "__main__":
-    _serve_judgements()
+def check_answer_ninth_image(value):
+    """Hidden test of ``answer_ninth_image`` (notebook 04)."""
+    check("answer_ninth_image", value)
+
+
+def check_combine_bias(function):
+    """Hidden test of ``combine_bias`` (notebook 04)."""
+    check("combine_bias", function)
+
+
+def check_combine_darks(function):
+    """Hidden test of ``combine_darks`` (notebook 04)."""
+    check("combine_darks", function)
+
+
+def check_combine_flats(function):
+    """Hidden test of ``combine_flats`` (notebook 04)."""
+    check("combine_flats", function)
+
+
+def check_save_fits(function):
+    """Hidden test of ``save_fits`` (notebook 04)."""
+    check("save_fits", function)
+
+
+def check_process_data(function):
+    """Hidden test of ``process_data`` (notebook 05)."""
+    check("process_data", function)

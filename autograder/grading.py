@@ -66,7 +66,7 @@ def run_converter(converter_class, root, student_id=None, notebook_id=None, db_p
         raise GradingError(f"nbgrader {converter_class.__name__} failed in {root}: {error}") from error
 
 
-def prepare_course(root, source_root=course.REPO_ROOT, db_path=None):
+def prepare_course(root, source_root=course.REPO_ROOT, db_path=None, without_hidden_tests=False):
     """Make ``root`` a course whose gradebook knows the assignment.
 
     Parameters
@@ -77,14 +77,25 @@ def prepare_course(root, source_root=course.REPO_ROOT, db_path=None):
         Where the instructor notebooks are read from.
     db_path : pathlib.Path, optional
         Gradebook file (default ``root/gradebook.db``).
+    without_hidden_tests : bool
+        Take the hidden tests out of the grade cells first (nbgrader's
+        ``ClearHiddenTests``): ``ccdlab grade`` decides those cells' scores
+        outside the kernel, so the kernel runs only the visible tests.
     """
+    import nbformat
     from nbgrader.converters import GenerateAssignment
+    from nbgrader.preprocessors import ClearHiddenTests
 
     root = Path(root)
     target = course.source_dir(root)
     target.mkdir(parents=True, exist_ok=True)
     for notebook in sorted(course.source_dir(source_root).glob("*.ipynb")):
-        shutil.copy2(notebook, target / notebook.name)
+        if without_hidden_tests:
+            parsed = nbformat.read(str(notebook), as_version=4)
+            parsed, _ = ClearHiddenTests().preprocess(parsed, {})
+            nbformat.write(parsed, str(target / notebook.name))
+        else:
+            shutil.copy2(notebook, target / notebook.name)
     run_converter(GenerateAssignment, root, db_path=db_path, force=True, create_assignment=True)
 
 

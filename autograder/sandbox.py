@@ -1,22 +1,24 @@
-"""Running each grading kernel inside a bubblewrap sandbox.
+"""Running a student's code inside a bubblewrap sandbox that starts from nothing.
 
-The kernel (and the check interpreter it starts) sees:
+The sandbox's root is empty.  Into it go, read-only: the system's programs
+and libraries (``/usr``, ``/etc`` and the ``/bin``, ``/lib`` links), the
+Python interpreter and its environment, the package students import
+(``convenience_functions``), and the frames; read-write: only the folders
+the caller names (the kernel's or runner's own throwaway folder).  Nothing
+else of the machine exists inside: not the repository (``solutions/``,
+``autograder/``, the gradebook), not the results or submissions, not the
+grader's scratch folders of this or any other student, whatever ``TMPDIR``
+is.  ``/tmp`` and ``/dev/shm`` are small private tmpfs; there is no network
+and no view of other processes; the environment is cleared; address space,
+CPU time and (where the pids cgroup can be written) the number of processes
+are limited.
 
-* the system and the Python environment, read-only;
-* of the submission's scratch folder only the notebooks' folder (writable),
-  its copy of the frames and the recorded reference answers (read-only);
-* an empty private ``/tmp``, and an empty home folder.
-
-It does not see ``solutions/``, the grader's other scratch folders (other
-students, the template course with the hidden tests), the results folder
-with the gradebook, the submissions, or the instructor's home; it has no
-network, no view of other processes, and memory and CPU-time limits.
-Kernel messages travel over IPC sockets in the scratch folder, since the
+Kernel messages travel over IPC sockets in the runtime folder, since the
 sandbox has no network to carry TCP.
 
-What it does not protect against: reading files that are world-readable
-elsewhere on the system (they are part of the read-only view), using up the
-scratch folder's disk space, or bugs in the kernel itself.
+What it does not protect against: bugs in the kernel (Linux) or in
+bubblewrap, reading what is in ``/usr`` and ``/etc`` (system files, no
+course data), or using up the CPU time and memory it is allowed.
 """
 
 import json
@@ -29,9 +31,17 @@ from pathlib import Path
 
 from . import course
 
-#: Per-kernel limits: address space (bytes) and CPU time (seconds).
+#: Per-process limits: address space (bytes) and CPU time (seconds).
 MEMORY_LIMIT_BYTES = 6 * 1024**3
 CPU_LIMIT_S = 900
+#: Size of the private /tmp and /dev/shm (bytes).
+TMP_BYTES = 256 * 1024**2
+#: Processes and threads a sandbox may hold at once (pids cgroup, where writable).
+PIDS_LIMIT = 256
+#: The system folders shown read-only (those that exist; links are recreated as links).
+SYSTEM_PATHS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+#: Environment variables passed through when set (all others are cleared).
+PASSED_ENV = ("LANG", "LC_ALL", "TZ")
 
 _AVAILABLE = {}
 
@@ -41,8 +51,86 @@ def bwrap_path():
     return shutil.which("bwrap")
 
 
+def python_roots():
+    """Folders the interpreter and its packages live in."""
+    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent}
+    return sorted({root.resolve() for root in roots})
+
+
+def student_package():
+    """The folder of the package students import (``convenience_functions``)."""
+    return course.REPO_ROOT / "convenience_functions"
+
+
+def command(cwd, writable=(), readonly=(), env=None, memory_bytes=MEMORY_LIMIT_BYTES,
+            cpu_seconds=CPU_LIMIT_S):
+    """The command prefix that runs a program inside the sandbox.
+
+    Parameters
+    ----------
+    cwd : pathlib.Path
+        Working folder inside the sandbox (one of ``writable``).
+    writable : iterable of pathlib.Path or (host, inside) pairs
+        Folders the program may write; a pair shows ``host`` at ``inside``.
+    readonly : iterable of pathlib.Path
+        Further paths the program may read (the frames).
+    env : dict, optional
+        The program's whole environment (besides ``HOME``, ``TMPDIR``, ``PATH``).
+    memory_bytes, cpu_seconds : int
+        Limits applied to the sandboxed program.
+
+    Returns
+    -------
+    list of str
+    """
+    args = [bwrap_path(), "--die-with-parent", "--new-session", "--unshare-all", "--clearenv"]
+    for path in SYSTEM_PATHS:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    args += ["--dev", "/dev", "--proc", "/proc",
+             "--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--size", str(TMP_BYTES), "--tmpfs", "/dev/shm"]
+    # After /tmp: the interpreter, a CI clone or the frames may live there.
+    shown = python_roots() + [student_package().resolve()] + [Path(p).resolve() for p in readonly]
+    for path in shown:
+        args += ["--ro-bind", str(path), str(path)]
+    for entry in writable:
+        host, inside = entry if isinstance(entry, tuple) else (entry, entry)
+        args += ["--bind", str(Path(host).resolve()), str(Path(inside).resolve())]
+    environment = {"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+                   "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg"}
+    environment.update({key: os.environ[key] for key in PASSED_ENV if key in os.environ})
+    environment.update(env or {})
+    for key, value in environment.items():
+        args += ["--setenv", key, str(value)]
+    args += ["--chdir", str(Path(cwd).resolve())]
+    limits = [shutil.which("prlimit") or "prlimit", f"--as={int(memory_bytes)}", f"--cpu={int(cpu_seconds)}", "--"]
+    return pids_prefix() + args + ["--"] + limits
+
+
+# ---------------------------------------------------------------------------
+# The process limit: a pids cgroup when this process may make one
+
+
+def pids_prefix():
+    """``[python, -I, pidlimit.py, N]``, or [] where no pids cgroup can be made here."""
+    from . import pidlimit
+
+    if "pids" not in _AVAILABLE:
+        works = False
+        if pidlimit.pids_root() is not None:
+            trial = subprocess.run([sys.executable, "-I", pidlimit.__file__, "8", "true"], capture_output=True,
+                                   timeout=30)
+            works = trial.returncode == 0
+        _AVAILABLE["pids"] = works
+    if not _AVAILABLE["pids"]:
+        return []
+    return [sys.executable, "-I", str(Path(pidlimit.__file__).resolve()), str(PIDS_LIMIT)]
+
+
 def available():
-    """Whether bubblewrap can start a process here (cached per process).
+    """Whether bubblewrap can start a sandbox here (cached per process).
 
     Returns
     -------
@@ -54,77 +142,31 @@ def available():
         if program is None:
             _AVAILABLE["answer"] = (False, "bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
         else:
-            trial = subprocess.run(
-                [program, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all",
-                 "--die-with-parent", sys.executable, "-c", "pass"],
-                capture_output=True, text=True, timeout=60,
-            )
+            with tempfile.TemporaryDirectory(prefix="ccdlab-sandbox-") as folder:
+                trial = subprocess.run(command(folder, writable=[folder]) + [sys.executable, "-c", "pass"],
+                                       capture_output=True, text=True, timeout=60)
             ok = trial.returncode == 0
             why = "" if ok else f"bwrap cannot create a sandbox here: {trial.stderr.strip()[:200]}"
             _AVAILABLE["answer"] = (ok, why)
     return _AVAILABLE["answer"]
 
 
-def _python_roots():
-    """Folders the interpreter and its packages live in."""
-    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent}
-    return sorted({root.resolve() for root in roots})
-
-
-def command(scratch, hidden=(), writable=(), readonly=(), memory_bytes=MEMORY_LIMIT_BYTES,
-            cpu_seconds=CPU_LIMIT_S):
-    """The command prefix that runs a program inside the sandbox.
+def install_kernel(scratch, cwd, kernel_cwd, readonly=(), env=None):
+    """Write a ``python3`` kernelspec that starts the kernel in the sandbox.
 
     Parameters
     ----------
     scratch : pathlib.Path
-        The submission's scratch folder: hidden, except for the paths below.
-    hidden : iterable of pathlib.Path
-        Further folders to hide (results, submissions).
-    writable, readonly : iterable of pathlib.Path
-        Paths inside ``scratch`` the program may write, or only read.
-    memory_bytes, cpu_seconds : int
-        Limits applied to the sandboxed program.
-
-    Returns
-    -------
-    list of str
-    """
-    scratch = Path(scratch).resolve()
-    home = Path.home().resolve()
-    args = [
-        bwrap_path(), "--die-with-parent", "--new-session", "--unshare-all",
-        "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-        "--tmpfs", "/tmp", "--tmpfs", str(home),
-    ]
-    # The interpreter, the virtual environment and this package may live in the
-    # home folder or in /tmp (pyenv, a CI clone): show them again, read-only.
-    for root in _python_roots() + [course.REPO_ROOT.resolve()]:
-        hidden_by_tmpfs = any(root == top or top in root.parents for top in (home, Path("/tmp")))
-        if hidden_by_tmpfs:
-            args += ["--ro-bind", str(root), str(root)]
-    for secret in [course.REPO_ROOT / course.SOURCE_DIRNAME, course.REPO_ROOT / ".git", *hidden]:
-        secret = Path(secret).resolve()
-        if secret.exists() and secret.is_dir() and secret != scratch and secret not in scratch.parents:
-            args += ["--tmpfs", str(secret)]
-    # Of the scratch folder (gradebook, instructor notebooks, ...) only the listed paths show.
-    args += ["--tmpfs", str(scratch)]
-    for path in writable:
-        args += ["--bind", str(Path(path).resolve()), str(Path(path).resolve())]
-    for path in readonly:
-        args += ["--ro-bind", str(Path(path).resolve()), str(Path(path).resolve())]
-    args += ["--setenv", "HOME", str(home), "--chdir", str(scratch)]
-    # The kernel cannot see its parent's pid from inside; --die-with-parent does that job.
-    args += ["--unsetenv", "JPY_PARENT_PID"]
-    limits = [shutil.which("prlimit") or "prlimit", f"--as={int(memory_bytes)}", f"--cpu={int(cpu_seconds)}", "--"]
-    return args + ["--"] + limits
-
-
-def install_kernel(scratch, hidden=(), writable=(), readonly=()):
-    """Write a ``python3`` kernelspec that starts the kernel in the sandbox.
-
-    The kernel's runtime folder (connection file, IPC sockets) is made and
-    added to the writable paths.
+        The grader's scratch folder for this student (never shown inside).
+    cwd : pathlib.Path
+        The folder nbgrader runs the notebook in (the autograded folder).
+    kernel_cwd : pathlib.Path
+        A throwaway folder shown at ``cwd`` inside: the only place the kernel
+        writes, never read by the grader.
+    readonly : iterable of pathlib.Path
+        The frames.
+    env : dict
+        The kernel's environment (``CCDLAB_DATA``).
 
     Returns
     -------
@@ -137,7 +179,7 @@ def install_kernel(scratch, hidden=(), writable=(), readonly=()):
     runtime.mkdir(exist_ok=True)
     spec_dir = scratch / "jupyter" / "kernels" / "python3"
     spec_dir.mkdir(parents=True, exist_ok=True)
-    prefix = command(scratch, hidden, [runtime, *writable], readonly)
+    prefix = command(cwd, [runtime, (kernel_cwd, cwd)], readonly, env)
     argv = prefix + [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     # Interrupts travel as a message: a signal to bwrap would not reach the kernel's own session.
     spec = {"argv": argv, "display_name": "Python 3 (sandboxed grading)", "language": "python",
@@ -151,10 +193,9 @@ def ipc_prefix(scratch):
     return str(Path(scratch).resolve() / "runtime" / "kernel-ipc")
 
 
-def probe(scratch=None):
-    """Run a tiny program in the sandbox; return its output (for tests)."""
+def probe(code, readonly=()):
+    """Run Python ``code`` in a sandbox of a fresh folder; return (exit status, output)."""
     with tempfile.TemporaryDirectory(prefix="ccdlab-sandbox-") as folder:
-        where = Path(scratch or folder)
-        result = subprocess.run(command(where, writable=[where]) + [sys.executable, "-c", "import os; print(os.getcwd())"],
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(command(folder, writable=[folder], readonly=readonly)
+                                + [sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
         return result.returncode, result.stdout + result.stderr

@@ -24,11 +24,12 @@ import multiprocessing.util
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from pathlib import Path
 
-from . import course, grading
+from . import checks, course, grading
 from .submissions import read_notebook_json
 
 #: Statuses, most serious first: the first that applies is reported.
@@ -60,6 +61,8 @@ class StudentResult:
     autograded: dict = dataclasses.field(default_factory=dict)
     #: notebook name (without .ipynb) -> feedback HTML text
     feedback: dict = dataclasses.field(default_factory=dict)
+    #: grade_id -> {"grade_id", "passed", "message"}: the comparator's verdicts
+    verdicts: dict = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -157,38 +160,44 @@ def inspect_notebooks(submission, release_root=course.REPO_ROOT):
 
 _TEMPLATES = {}
 
-#: Reference answers recorded for the checks, in the template and each scratch.
-EXPECTED_FILE = "expected-answers.pickle"
-
 #: Imported first by every unsandboxed grading kernel: it hides solutions/.
 _GUARD = "from autograder.guard import forbid_reference_solutions\n\nforbid_reference_solutions()\n"
 
 
-def template_course(source_root=course.REPO_ROOT):
-    """Return a prepared course (sources + gradebook), built once per process."""
-    key = str(Path(source_root).resolve())
-    if key not in _TEMPLATES or not Path(_TEMPLATES[key]).exists():
+def template_course(source_root=course.REPO_ROOT, seed=None):
+    """Return a prepared course (sources without hidden tests + gradebook) and the run's second night.
+
+    Built once per process and ``seed``.
+
+    Returns
+    -------
+    (pathlib.Path, checks.Night)
+    """
+    from . import judging
+
+    seed = checks.DEFAULT_SECOND_SEED if seed is None else int(seed)
+    key = (str(Path(source_root).resolve()), seed)
+    if key not in _TEMPLATES or not Path(_TEMPLATES[key][0]).exists():
         folder = Path(tempfile.mkdtemp(prefix="ccdlab-template-"))
-        grading.prepare_course(folder, source_root=source_root)
-        # The checks' reference answers, so the grading kernel needs no solutions/.
-        from . import checks
-
-        checks.record_reference_answers(folder / EXPECTED_FILE)
-        _TEMPLATES[key] = folder
+        grading.prepare_course(folder, source_root=source_root, without_hidden_tests=True)
+        night = judging.new_second_night(seed)
+        _TEMPLATES[key] = (folder, night)
         # Removed when this process ends (a pool worker too, unless it is killed).
-        multiprocessing.util.Finalize(None, _remove_tree, args=(folder,), exitpriority=10)
-    return Path(_TEMPLATES[key])
+        for path in (folder, night.folder):
+            multiprocessing.util.Finalize(None, remove_tree, args=(path,), exitpriority=10)
+    return Path(_TEMPLATES[key][0]), _TEMPLATES[key][1]
 
 
-def _scratch_course(scratch, template, data_source):
+def _scratch_course(scratch, template, data_source, copy_data):
     root = scratch / "course"
-    shutil.copytree(template, root, ignore=shutil.ignore_patterns("labs", EXPECTED_FILE))
-    shutil.copy(template / EXPECTED_FILE, scratch / EXPECTED_FILE)
+    shutil.copytree(template, root, ignore=shutil.ignore_patterns("labs"))
+    if not copy_data:
+        return root, Path(data_source)  # shown read-only inside the sandbox
     guard = scratch / "guard"
     guard.mkdir()
     (guard / "sitecustomize.py").write_text(_GUARD)
     data = scratch / "data"
-    shutil.copytree(data_source, data, ignore=shutil.ignore_patterns(".*"))
+    shutil.copytree(data_source, data, ignore=shutil.ignore_patterns(".*", "*.json"))
     for path in data.iterdir():
         path.chmod(0o444)
     data.chmod(0o555)
@@ -248,16 +257,118 @@ def _cell_errors(notebook_text):
     return names
 
 
+def _timed_out_sources(notebook_text):
+    """Sources of the cells nbgrader interrupted for running over the time limit."""
+    sources = []
+    for cell in json.loads(notebook_text).get("cells", []):
+        if any(output.get("output_type") == "error" and output.get("ename") == "CellTimeoutError"
+               for output in cell.get("outputs", [])):
+            sources.append(_source(cell))
+    return sources
+
+
 # ---------------------------------------------------------------------------
-# Step 4: collecting scores and feedback
+# Step 4: the verdicts decide the auto-graded cells
+
+
+def _verdict_outputs(cell, verdict):
+    """The grade cell's outputs with the kernel's verdict-like outputs neutralized and the verdict added.
+
+    Only the verdict may decide the score (nbgrader scores an error output 0
+    and reads a number from an ``execute_result``): the kernel's errors and
+    results become plain text, then the verdict follows.
+    """
+    import nbformat
+
+    kept = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            kept.append(nbformat.v4.new_output("stream", name="stderr",
+                                               text=f"{output.get('ename', '')}: {output.get('evalue', '')}\n"))
+        elif output.get("output_type") == "execute_result":
+            kept.append(nbformat.v4.new_output("display_data", data=output.get("data", {})))
+        else:
+            kept.append(output)
+    if verdict.passed:
+        kept.append(nbformat.v4.new_output("stream", name="stdout", text="The grader's tests passed.\n"))
+    else:
+        kept.append(nbformat.v4.new_output("error", ename="GraderTestsFailed",
+                                           evalue=f"the grader's tests found: {verdict.message}",
+                                           traceback=[f"The grader's tests found: {verdict.message}"]))
+    return kept
+
+
+def apply_verdicts(root, student_id, verdicts):
+    """Write the verdicts into the autograded notebooks and the scratch gradebook.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The scratch course.
+    student_id : str
+    verdicts : dict
+        grade_id -> :class:`~autograder.judging.Verdict`.
+    """
+    import nbformat
+    from nbgrader.preprocessors import SaveAutoGrades
+
+    db_url = course.nbgrader_config(root=root).CourseDirectory.db_url
+    for path in sorted(_autograded_dir(root, student_id).glob("*.ipynb")):
+        notebook = nbformat.reads(read_regular(path).decode("utf-8"), as_version=4)
+        for cell in notebook.cells:
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if cell.cell_type == "code" and grade_id in verdicts:
+                cell.outputs = _verdict_outputs(cell, verdicts[grade_id])
+        resources = {"nbgrader": {"notebook": path.stem, "assignment": course.ASSIGNMENT_ID,
+                                  "student": student_id, "db_url": db_url}}
+        SaveAutoGrades().preprocess(notebook, resources)
+        write_regular(path, nbformat.writes(notebook).encode("utf-8"))
+
+
+# ---------------------------------------------------------------------------
+# Step 5: collecting scores and feedback
+
+
+def _autograded_dir(root, student_id):
+    return Path(root) / "autograded" / student_id / course.ASSIGNMENT_ID
+
+
+def read_regular(path, limit=256 * 1024 * 1024):
+    """Bytes of a regular file, never through a symlink.
+
+    Raises
+    ------
+    OSError
+        For a symlink, a folder, a device, or a file larger than ``limit``.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(f"{path} is larger than {limit} bytes")
+    return data
+
+
+def write_regular(path, data):
+    """Replace ``path`` by a new regular file holding ``data`` (a symlink there is replaced, not followed)."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.ccdlab-new")
+    if os.path.lexists(temporary):
+        os.unlink(temporary)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, path)
 
 
 def _collect(root, student_id, result):
     from nbgrader.converters import GenerateFeedback
 
-    autograded = Path(root) / "autograded" / student_id / course.ASSIGNMENT_ID
+    autograded = _autograded_dir(root, student_id)
     for path in sorted(autograded.glob("*.ipynb")):
-        result.autograded[path.name] = path.read_text()
+        result.autograded[path.name] = read_regular(path).decode("utf-8")
     from nbgrader.api import MissingEntry
 
     try:
@@ -276,33 +387,51 @@ def _collect(root, student_id, result):
             result.reasons.append(f"feedback not generated: {error}")
         feedback = Path(root) / "feedback" / student_id / course.ASSIGNMENT_ID
         for path in sorted(feedback.glob("*.html")):
-            result.feedback[path.stem] = path.read_text()
+            result.feedback[path.stem] = read_regular(path).decode("utf-8")
 
 
 # ---------------------------------------------------------------------------
 # The whole of it
 
 
+def _graded_ids(source_root):
+    """Notebook name -> grade ids of its auto-graded code cells (instructor's order)."""
+    from .judging import item_of
+
+    found = {}
+    for path in sorted(course.source_dir(source_root).glob("*.ipynb")):
+        ids = []
+        for cell in json.loads(path.read_text())["cells"]:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("grade") and not meta.get("solution") and cell["cell_type"] == "code":
+                if item_of(meta.get("grade_id")):
+                    ids.append(meta["grade_id"])
+        found[path.name] = ids
+    return found
+
+
 def grade_submission(submission, *, cell_timeout=DEFAULT_CELL_TIMEOUT_S, source_root=course.REPO_ROOT,
-                     data_source=None, keep_scratch=False, sandbox="auto", hidden=()):
+                     data_source=None, keep_scratch=False, sandbox="auto", hidden=(), seed=None):
     """Grade one student's submission in a scratch folder of its own.
 
     Parameters
     ----------
     submission : Submission
     cell_timeout : float
-        Seconds one cell may run before it is interrupted.
+        Seconds one cell (or one call of a checked function) may run.
     source_root : pathlib.Path
         Repository holding the instructor and student notebooks.
     data_source : pathlib.Path, optional
-        Folder of frames to copy for the student (default: the bundled one).
+        Folder of frames (default: the bundled one).
     keep_scratch : bool
         Leave the scratch folder behind (for debugging).
     sandbox : {"auto", "require", "off"}
-        Run each kernel under bubblewrap: where it works ("auto"), always
-        (fail where it cannot: "require"), or never ("off").
+        Run the kernels and the runner under bubblewrap: where it works
+        ("auto"), always (fail where it cannot: "require"), or never ("off").
     hidden : iterable of pathlib.Path
-        Folders the sandboxed kernel must not see (results, submissions).
+        Unused (the sandbox shows nothing it is not told to); kept for callers.
+    seed : int, optional
+        Seed of the grading run's second night.
 
     Returns
     -------
@@ -310,40 +439,40 @@ def grade_submission(submission, *, cell_timeout=DEFAULT_CELL_TIMEOUT_S, source_
     """
     from convenience_functions.paths import DATA_ENV_VAR, data_dir
 
+    from . import judging
+
     started = time.monotonic()
     result = StudentResult(submission.student_id, submission.fingerprint())
     readable, flags = inspect_notebooks(submission, source_root)
-    template = template_course(source_root)
+    template, night = template_course(source_root, seed)
+    checks.use_second_night(night)
     # Short: the kernel's IPC socket paths live in it (Unix sockets allow ~107 bytes).
     scratch = Path(tempfile.mkdtemp(prefix="ccdlab-"))
     use_sandbox = _use_sandbox(sandbox)
     saved_env = dict(os.environ)
     try:
-        root, data = _scratch_course(scratch, template, data_source or data_dir())
+        root, data = _scratch_course(scratch, template, Path(data_source or data_dir()).resolve(),
+                                     copy_data=not use_sandbox)
         handed_in = grading.submission_dir(root, submission.student_id)
         handed_in.mkdir(parents=True)
         for name, content in readable.items():
             (handed_in / name).write_bytes(content)
-        from .checks import EXPECTED_ENV_VAR
-
-        os.environ[DATA_ENV_VAR] = str(data)
-        os.environ[EXPECTED_ENV_VAR] = str(scratch / EXPECTED_FILE)
-        os.environ["PYTHONPATH"] = str(scratch / "guard")
         extra = None
         if use_sandbox:
             from traitlets.config import Config
 
             from . import sandbox as bwrap
 
-            autograded = root / "autograded"
-            autograded.mkdir(exist_ok=True)
-            os.environ.update(bwrap.install_kernel(
-                scratch, hidden, writable=[autograded],
-                readonly=[data, scratch / EXPECTED_FILE, scratch / "guard"],
-            ))
+            kernel_cwd = scratch / "kernel-cwd"
+            kernel_cwd.mkdir()
+            os.environ.update(bwrap.install_kernel(scratch, handed_in, kernel_cwd, readonly=[data],
+                                                   env={DATA_ENV_VAR: str(data)}))
             extra = Config()
             extra.KernelManager.transport = "ipc"
             extra.KernelManager.ip = bwrap.ipc_prefix(scratch)
+        else:
+            os.environ[DATA_ENV_VAR] = str(data)
+            os.environ["PYTHONPATH"] = str(scratch / "guard")
         names = sorted(readable)
         failures = _autograde_each(root, submission.student_id, names, cell_timeout, extra) if names else {}
         for name, failure in failures.items():
@@ -351,6 +480,17 @@ def grade_submission(submission, *, cell_timeout=DEFAULT_CELL_TIMEOUT_S, source_
                 died = "DeadKernelError" in failure or "died" in failure.lower()
                 status = "kernel_died" if died else "timeout" if "timeout" in failure.lower() else "kernel_died"
                 flags.setdefault(status, []).append(f"{name}: {_short(failure)}")
+        skip = []
+        for path in sorted(_autograded_dir(root, submission.student_id).glob("*.ipynb")):
+            skip += _timed_out_sources(read_regular(path).decode("utf-8"))
+        runner_cwd = scratch / "runner-cwd"
+        runner_cwd.mkdir()
+        argv, env, visible = judging.runner_command(scratch, data, night.folder, use_sandbox, runner_cwd)
+        parsed = {name: json.loads(content) for name, content in readable.items()}
+        verdicts = judging.judge_notebooks(parsed, _graded_ids(source_root), argv, runner_cwd, env, visible,
+                                           cell_timeout, skip)
+        apply_verdicts(root, submission.student_id, verdicts)
+        result.verdicts = judging.verdicts_as_json(verdicts)
         _collect(root, submission.student_id, result)
         for name, text in result.autograded.items():
             errors = _cell_errors(text)
@@ -364,7 +504,7 @@ def grade_submission(submission, *, cell_timeout=DEFAULT_CELL_TIMEOUT_S, source_
         os.environ.clear()
         os.environ.update(saved_env)
         if not keep_scratch:
-            _remove_tree(scratch)
+            remove_tree(scratch)
     for status in STATUSES:
         if flags.get(status):
             result.status = status
@@ -397,15 +537,18 @@ def _short(log_text):
     return (log_text.strip().splitlines() or ["nbgrader failed"])[-1][:160]
 
 
-def _remove_tree(folder):
-    """Remove a scratch folder, read-only parts included."""
-    def make_writable(function, path, _exc):
-        os.chmod(path, 0o700)
-        function(path)
-
-    for parent in [folder] + [p for p in Path(folder).rglob("*") if p.is_dir()]:
-        try:
-            parent.chmod(0o700)
-        except OSError:
-            pass
-    shutil.rmtree(folder, onerror=make_writable)
+def remove_tree(folder):
+    """Remove a scratch folder, read-only parts included, never following a symlink."""
+    folder = str(folder)
+    if not os.path.lexists(folder) or os.path.islink(folder):
+        if os.path.islink(folder):
+            os.unlink(folder)
+        return
+    for parent, dirs, _files in os.walk(folder, followlinks=False):
+        for name in [parent] + [os.path.join(parent, d) for d in dirs]:
+            try:
+                if stat.S_ISDIR(os.lstat(name).st_mode):
+                    os.chmod(name, 0o700)
+            except OSError:
+                pass
+    shutil.rmtree(folder, ignore_errors=True)

@@ -307,7 +307,7 @@ def scratch_root():
 
     folder = Path(tempfile.mkdtemp(prefix="ccdlab-kill-", dir="/tmp"))
     yield folder
-    worker._remove_tree(folder)
+    worker.remove_tree(folder)
 
 
 def _kill_when_grading(scratch_root, killed):
