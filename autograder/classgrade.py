@@ -34,6 +34,28 @@ from .submissions import SubmissionsError, find_submissions
 
 #: Remembers, per student, the fingerprint and result row of the last grading.
 STATE_FILE = "grading-state.json"
+#: The grading run's settings that a regrade of the same RESULTS reuses (the second night's seed).
+RUN_FILE = "grading-run.json"
+
+
+def run_seed(out):
+    """The seed of the second night of the grading run in ``out``: drawn afresh for a new RESULTS.
+
+    Recorded in ``RESULTS/grading-run.json``, so grading into the same
+    RESULTS again judges on the same night.
+    """
+    import secrets
+
+    path = out / RUN_FILE
+    try:
+        seed = json.loads(path.read_text())["seed"]
+        if type(seed) is int:
+            return seed
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    seed = secrets.randbelow(2**31 - 1) + 1
+    path.write_text(json.dumps({"seed": seed}, indent=1) + "\n")
+    return seed
 
 
 class ResultsError(RuntimeError):
@@ -183,6 +205,41 @@ def merge_result(out, submission, result):
             gradebook.db.commit()
 
 
+def record_result(out, submission, result):
+    """Merge one student's result into RESULTS; return their state entry.
+
+    A failure here (a result nbgrader cannot save) costs only this student:
+    their row says ``error`` with the reason, and grading goes on.
+    """
+    entry = {
+        "fingerprint": result.fingerprint,
+        "status": result.status,
+        "reason": result.reason,
+        "scores": result.scores,
+        "seconds": round(result.seconds, 2),
+    }
+    try:
+        merge_result(out, submission, result)
+    except Exception as error:  # one student's records must not stop the class
+        entry.update(status="error", fingerprint="", scores={},
+                     reason=f"the results could not be saved: {type(error).__name__}: {str(error)[:200]}")
+        print(f"ccdlab grade: {result.student_id}: {entry['reason']}", file=sys.stderr)
+    return entry
+
+
+def _rows(state, student_ids):
+    return {student: entry for student, entry in state.items() if student in student_ids}
+    # The scores come from the worker's verdicts, whatever the notebooks' outputs say.
+    with Gradebook(db_url, course.COURSE_ID) as gradebook:
+        submission_row = gradebook.find_submission(course.ASSIGNMENT_ID, student)
+        for notebook in submission_row.notebooks:
+            for grade in notebook.grades:
+                score = result.scores.get(grade.name)
+                if score is not None and not score[2] and grade.auto_score != score[0]:
+                    grade.auto_score = score[0]
+        gradebook.db.commit()
+
+
 # ---------------------------------------------------------------------------
 # The command
 
@@ -235,24 +292,20 @@ def main(*, submissions, out, jobs=None, timeout=worker.DEFAULT_CELL_TIMEOUT_S, 
     state = _load_state(out)
     todo = [s for s in found if force or state.get(s.student_id, {}).get("fingerprint") != s.fingerprint()]
     reused = len(found) - len(todo)
+    graded_ids = {s.student_id for s in found}
+    grade_ids = report.grade_ids_in_order()
+    seed = run_seed(out)
     try:
         for submission, result in grade_all(todo, executor, cell_timeout=timeout, progress=progress,
-                                            sandbox=sandbox, hidden=(str(out), str(Path(submissions).resolve()))):
-            merge_result(out, submission, result)
-            state[result.student_id] = {
-                "fingerprint": result.fingerprint,
-                "status": result.status,
-                "reason": result.reason,
-                "scores": result.scores,
-                "seconds": round(result.seconds, 2),
-            }
+                                            sandbox=sandbox, seed=seed):
+            state[result.student_id] = record_result(out, submission, result)
             _save_state(out, state)
+            # Written as results arrive: an interrupted run keeps what it graded.
+            report.write_csv(out / report.CSV_FILE, _rows(state, graded_ids), grade_ids)
     except ExecutorError as error:
         print(f"ccdlab grade: {error}", file=sys.stderr)
         return 2
-    graded_ids = {s.student_id for s in found}
-    rows = {student: entry for student, entry in state.items() if student in graded_ids}
-    grade_ids = report.grade_ids_in_order()
+    rows = _rows(state, graded_ids)
     report.write_csv(out / report.CSV_FILE, rows, grade_ids)
     report.write_summary_plot(out / report.SUMMARY_FILE, rows, grade_ids)
     statuses = {}

@@ -63,6 +63,8 @@ def _add_course_steps(config):
     run = list(Autograde.class_traits()["autograde_preprocessors"].default())
     config.Autograde.autograde_preprocessors = [GuardedExecute if step is Execute else step for step in run]
     config.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+    # A student's HTML or JavaScript output is shown as text-safe HTML, never run.
+    config.HTMLExporter.sanitize_html = True
 
 
 def source_dir(root=REPO_ROOT):

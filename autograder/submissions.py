@@ -13,6 +13,7 @@ can be graded in another process or on another machine.
 import dataclasses
 import hashlib
 import json
+import os
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -66,18 +67,28 @@ def expected_notebooks(root=course.REPO_ROOT):
 
 
 def _from_folder(student_id, folder, expected):
+    from .safefiles import NotRegularFile, read_regular
+
     assignment = folder / course.ASSIGNMENT_ID
-    base = assignment if assignment.is_dir() else folder
-    notebooks, extras = {}, []
-    for path in sorted(base.rglob("*")):
-        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(base).parts):
-            continue
-        relative = path.relative_to(base).as_posix()
-        if path.name in expected and path.parent == base:
-            notebooks[path.name] = path.read_bytes()
-        else:
-            extras.append(relative)
-    return Submission(student_id, notebooks, extras)
+    base = assignment if assignment.is_dir() and not assignment.is_symlink() else folder
+    notebooks, extras, problems = {}, [], []
+    for parent, dirs, files in os.walk(base, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(parent, d))]:
+            path = Path(parent) / name
+            relative = path.relative_to(base).as_posix()
+            if name.startswith("."):
+                continue
+            if path.is_symlink():
+                problems.append(f"{relative} is a symbolic link: not read")
+            elif name in expected and path.parent == base:
+                try:
+                    notebooks[name] = read_regular(path)
+                except NotRegularFile as error:
+                    problems.append(f"{relative}: {error}")
+            else:
+                extras.append(relative)
+    return Submission(student_id, notebooks, extras, problems)
 
 
 def _from_zip(student_id, path, expected):
@@ -133,7 +144,7 @@ def find_submissions(folder, expected=None):
         raise SubmissionsError(f"submissions folder {folder} is not a folder")
     found = {}
     for entry in sorted(folder.iterdir()):
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") or entry.is_symlink():
             continue
         if entry.is_dir():
             student_id, reader = entry.name, _from_folder

@@ -24,12 +24,12 @@ import multiprocessing.util
 import os
 import re
 import shutil
-import stat
 import tempfile
 import time
 from pathlib import Path
 
 from . import checks, course, grading
+from .safefiles import read_regular, remove_tree, write_regular
 from .submissions import read_notebook_json
 
 #: Statuses, most serious first: the first that applies is reported.
@@ -333,36 +333,6 @@ def _autograded_dir(root, student_id):
     return Path(root) / "autograded" / student_id / course.ASSIGNMENT_ID
 
 
-def read_regular(path, limit=256 * 1024 * 1024):
-    """Bytes of a regular file, never through a symlink.
-
-    Raises
-    ------
-    OSError
-        For a symlink, a folder, a device, or a file larger than ``limit``.
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path} is not a regular file")
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise OSError(f"{path} is larger than {limit} bytes")
-    return data
-
-
-def write_regular(path, data):
-    """Replace ``path`` by a new regular file holding ``data`` (a symlink there is replaced, not followed)."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.ccdlab-new")
-    if os.path.lexists(temporary):
-        os.unlink(temporary)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(temporary, path)
-
-
 def _collect(root, student_id, result):
     from nbgrader.converters import GenerateFeedback
 
@@ -535,20 +505,3 @@ def _short(log_text):
         if "Error" in line or "died" in line:
             return line.strip()[:160]
     return (log_text.strip().splitlines() or ["nbgrader failed"])[-1][:160]
-
-
-def remove_tree(folder):
-    """Remove a scratch folder, read-only parts included, never following a symlink."""
-    folder = str(folder)
-    if not os.path.lexists(folder) or os.path.islink(folder):
-        if os.path.islink(folder):
-            os.unlink(folder)
-        return
-    for parent, dirs, _files in os.walk(folder, followlinks=False):
-        for name in [parent] + [os.path.join(parent, d) for d in dirs]:
-            try:
-                if stat.S_ISDIR(os.lstat(name).st_mode):
-                    os.chmod(name, 0o700)
-            except OSError:
-                pass
-    shutil.rmtree(folder, ignore_errors=True)
