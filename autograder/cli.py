@@ -57,7 +57,8 @@ def build_parser():
     data = verbs.add_parser(
         "data",
         help="regenerate the simulated frames (the bundled set by default)",
-        description="Write a simulated night of CCD frames and its truth file.",
+        description="Write a simulated night of CCD frames and its given master frames into a folder, "
+        "and its truth file beside that folder (FOLDER_truth.json).",
     )
     data.add_argument("--out", default=None, help="folder to write into (default: the bundled sample_data/frames)")
     data.add_argument("--size", default=None, help="frame size in pixels, N or NYxNX (default: the bundled size)")

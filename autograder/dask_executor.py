@@ -75,7 +75,7 @@ class CourseMismatch(RuntimeError):
 #: What a worker grades with, beside the submission: if any of it differs
 #: from the coordinator's copy, the grades would too.
 _COURSE_FILES = ("solutions/ccd_reduction/*.ipynb", "labs/ccd_reduction/*.ipynb", "autograder/*.py",
-                 "convenience_functions/*.py", "solutions/*.py", "sample_data/frames/truth.json")
+                 "convenience_functions/*.py", "solutions/*.py", "sample_data/frames_truth.json")
 
 
 def course_fingerprint(root=course.REPO_ROOT):

@@ -1,8 +1,7 @@
 """Facts about the lab: file names, exposure times, gain and plot ranges.
 
-Every notebook, the reference solutions, the simulator that makes the
-bundled frames and the grading checks read these values from here, so each fact
-is written exactly once.
+Every notebook and helper of the lab reads these values from here, so each
+fact is written exactly once.
 """
 
 #: Detector gain in electrons per ADU.
@@ -41,8 +40,15 @@ FIRST_BIAS_FILE = BIAS_FILES[0]
 FIRST_DARK_FILE = DARK_FILES[0]
 FIRST_FLAT_FILE = FLAT_FILES[0]
 
-#: The truth file written beside the frames by the simulator.
-TRUTH_FILE = "truth.json"
+#: Master frames that come with the raw frames, in the same folder, so that
+#: the stacking notebook's tests and the last notebook do not depend on your
+#: own master frames: bias (ADU), dark (ADU collected in the darks' EXPTIME)
+#: and flat (dimensionless, median 1).
+GIVEN_MASTER_FILES = {
+    "bias": "given_master_bias.fits",
+    "dark": "given_master_dark.fits",
+    "flat": "given_master_flat.fits",
+}
 
 #: Products the students write into their scratch folder.
 REDUCED_DIRNAME = "Reduced_data"

@@ -9,7 +9,11 @@ from . import lab
 #: (the grader uses it to give every submission a private copy).
 DATA_ENV_VAR = "CCDLAB_DATA"
 
-_BUNDLED_DATA_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "frames"
+#: Folder of the frames that come with the lab, relative to the folder that
+#: holds ``convenience_functions/``.
+BUNDLED_DATA_SUBDIR = Path("sample_data", "frames")
+
+_BUNDLED_DATA_DIR = Path(__file__).resolve().parent.parent / BUNDLED_DATA_SUBDIR
 
 
 def data_dir():
@@ -33,10 +37,9 @@ def data_dir():
     folder = Path(override).expanduser().resolve() if override else _BUNDLED_DATA_DIR
     if not folder.is_dir():
         where = f"${DATA_ENV_VAR}={override}" if override else "the package"
-        raise FileNotFoundError(
-            f"CCD lab data folder {folder} (from {where}) does not exist; "
-            "run `ccdlab data` to generate the sample frames"
-        )
+        hint = (f"unset {DATA_ENV_VAR} or point it at a folder of frames" if override
+                else "unpack the lab again: its sample_data/frames folder is missing")
+        raise FileNotFoundError(f"CCD lab data folder {folder} (from {where}) does not exist; {hint}")
     return folder
 
 
@@ -59,6 +62,39 @@ def data_path(filename):
 def data_paths(filenames):
     """Return a list of absolute paths, one per file name in ``filenames``."""
     return [data_path(name) for name in filenames]
+
+
+def given_masters():
+    """Return the paths of the master frames that come with the raw frames.
+
+    The data folder holds, beside the raw frames, a master bias, a master
+    dark and a master flat made from them (file names in
+    ``lab.GIVEN_MASTER_FILES``), so that a notebook can use master frames
+    without depending on your own.  Their headers say what they hold:
+    the bias in ADU; the dark in ADU collected in its ``EXPTIME``
+    (seconds); the flat dimensionless, with median 1.
+
+    Returns
+    -------
+    dict
+        ``{'bias': path, 'dark': path, 'flat': path}``, each a str.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the data folder lacks one of them (the message names it).
+    """
+    folder = data_dir()
+    paths = {}
+    for kind, name in lab.GIVEN_MASTER_FILES.items():
+        path = folder / name
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"the given master {kind} {path} is missing: the data folder {folder} must hold "
+                f"{', '.join(lab.GIVEN_MASTER_FILES.values())} beside the raw frames"
+            )
+        paths[kind] = str(path)
+    return paths
 
 
 def reduced_dir(base=None):

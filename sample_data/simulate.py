@@ -26,8 +26,13 @@ A frame is made the way a camera makes it, in electrons first::
 
 and written as a 16-bit unsigned FITS image (BITPIX=16, BZERO=32768).
 
-The frames come with ``truth.json``, written by the same code, holding the
-values a correct reduction should recover and the sha256 of every file.
+The frames come with three given master frames (master bias, dark and
+flat), made from them by the reference module and written into the same
+folder by :mod:`sample_data.given_masters`, and with a truth file written by
+the same code, holding the values a correct reduction should recover and
+the sha256 of every file.  The truth file stays with the course: it is
+written *beside* the frames' folder, never into it (:func:`truth_path`), since
+that folder is what students receive.
 
 Run ``ccdlab data --help`` for the command line; :func:`main` does the work.
 """
@@ -49,7 +54,7 @@ from astropy.io import fits
 from convenience_functions import lab
 
 #: Bumped whenever a change makes the generator write different bytes.
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"
 
 #: Seed of the bundled frames (the date of the night the lab's real frames were taken).
 DEFAULT_SEED = 20200131
@@ -58,8 +63,11 @@ DEFAULT_SEED = 20200131
 #: the ``sample_data`` folder at about 3 MB (it must stay under 5 MB).
 DEFAULT_SHAPE = (200, 200)
 
-#: Folder of the bundled frames.
+#: Folder of the bundled frames (what students receive).
 BUNDLED_DIR = Path(__file__).resolve().parent / "frames"
+
+#: The truth file of the night in folder ``DIR`` is ``DIR_truth.json`` beside it.
+TRUTH_SUFFIX = "_truth.json"
 
 #: Smallest and largest accepted frame side, in pixels.
 MIN_SIDE = 16
@@ -74,6 +82,7 @@ HOT_PIXEL_FRACTION = 0.003
 HOT_PIXEL_CURRENT_RANGE_E_PER_S = (5.0, 100.0)
 CCD_TEMP_C = -20.0
 INSTRUMENT = "ccdlab simulated CCD"
+COMMENT = "Simulated frame for the ccdlab CCD data reduction lab."
 TELESCOPE = "ccdlab simulated 0.5 m"
 
 # --- optics (flat field) ----------------------------------------------------
@@ -897,7 +906,7 @@ def frame_header(spec, seed):
     header["BUNIT"] = ("adu", "unit of the pixel values")
     header["SIMSEED"] = (seed, "seed of the ccdlab simulator")
     header["SIMVERS"] = (GENERATOR_VERSION, "version of the ccdlab simulator")
-    header["COMMENT"] = "Simulated frame made by ccdlab (sample_data/simulate.py)."
+    header["COMMENT"] = COMMENT
     return header
 
 
@@ -1015,11 +1024,41 @@ def _truth_text(truth):
     return json.dumps(truth, indent=2, sort_keys=True) + "\n"
 
 
-def simulate_night(out_dir, shape=DEFAULT_SHAPE, seed=DEFAULT_SEED, *, overwrite=False):
-    """Write a night of raw frames and its ``truth.json`` into ``out_dir``.
+def truth_path(folder):
+    """Return where the truth file of the night in ``folder`` goes.
+
+    It sits beside the folder, never inside it, so that handing out the
+    folder (or copying it for a grading kernel) never hands out the answers:
+    ``sample_data/frames`` has ``sample_data/frames_truth.json``.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        Folder of a night's frames.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    folder = Path(folder).expanduser().resolve()
+    return folder.with_name(folder.name + TRUTH_SUFFIX)
+
+
+#: Truth file of the bundled night.
+BUNDLED_TRUTH = truth_path(BUNDLED_DIR)
+
+
+def night_names():
+    """Return the names of the files a night's folder holds: frames, then given masters."""
+    return [spec["name"] for spec in frame_specs()] + list(lab.GIVEN_MASTER_FILES.values())
+
+
+def simulate_night(out_dir, shape=DEFAULT_SHAPE, seed=DEFAULT_SEED, *, overwrite=False, truth_file=None):
+    """Write a night of raw frames and its given masters into ``out_dir``, and its truth file.
 
     Frames are made and written one at a time, so even 4096 x 4096 frames
-    fit in memory.
+    fit in memory.  The three given master frames are then made from them
+    by :func:`sample_data.given_masters.write_given_masters`.
 
     Parameters
     ----------
@@ -1031,30 +1070,44 @@ def simulate_night(out_dir, shape=DEFAULT_SHAPE, seed=DEFAULT_SEED, *, overwrite
         Seed of the night.
     overwrite : bool
         Replace files of the same names.  Without it, a folder that already
-        holds one of the night's files is refused (:func:`main` compares
-        bytes first and asks for ``--force`` only when they differ).
+        holds one of the night's files, or an existing truth file, is
+        refused (:func:`main` compares bytes first and asks for ``--force``
+        only when they differ).
+    truth_file : str or pathlib.Path, optional
+        Where to write the truth; default :func:`truth_path` of ``out_dir``
+        (beside it, never inside it).
 
     Returns
     -------
     dict
-        The truth, as written to ``truth.json``.
+        The truth, as written to the truth file.
 
     Raises
     ------
     FileExistsError
-        If ``out_dir`` already holds one of the files and ``overwrite`` is
-        False.
+        If ``out_dir`` already holds one of the files, or the truth file
+        exists, and ``overwrite`` is False.
+    ValueError
+        If ``truth_file`` is inside ``out_dir``.
     """
+    from . import given_masters
+
     shape = _check_shape(shape)
     seed = _check_seed(seed)
     out_dir = Path(out_dir)
-    names = [spec["name"] for spec in frame_specs()] + [lab.TRUTH_FILE]
+    truth_file = truth_path(out_dir) if truth_file is None else Path(truth_file)
+    if out_dir.resolve() in truth_file.resolve().parents:
+        raise ValueError(
+            f"truth file {truth_file} is inside the frames folder {out_dir}: "
+            "the folder goes to students, the truth must stay beside it"
+        )
     if not overwrite:
-        present = [name for name in names if (out_dir / name).exists()]
+        present = [out_dir / name for name in night_names() if (out_dir / name).exists()]
+        present += [truth_file] if truth_file.exists() else []
         if present:
             raise FileExistsError(
-                f"{out_dir} already holds {present[0]} (and {len(present) - 1} more "
-                "of the night's files); refusing to overwrite"
+                f"{present[0]} already exists (and {len(present) - 1} more of the night's "
+                "files); refusing to overwrite"
             )
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -1074,8 +1127,13 @@ def simulate_night(out_dir, shape=DEFAULT_SHAPE, seed=DEFAULT_SEED, *, overwrite
             "n_saturated": int(np.count_nonzero(data == lab.SATURATION_ADU)),
             "sha256": hashlib.sha256(blob).hexdigest(),
         }
+    masters = given_masters.write_given_masters(out_dir)
     truth = _truth(shape, seed, components, twilight, frames)
-    (out_dir / lab.TRUTH_FILE).write_text(_truth_text(truth), encoding="utf-8")
+    truth["given_masters"] = {
+        Path(path).name: hashlib.sha256(Path(path).read_bytes()).hexdigest() for path in masters.values()
+    }
+    truth_file.parent.mkdir(parents=True, exist_ok=True)
+    truth_file.write_text(_truth_text(truth), encoding="utf-8")
     return truth
 
 
@@ -1094,12 +1152,13 @@ def main(*, out=None, size=None, seed=None, force=False):
     ----------
     out : str or pathlib.Path, optional
         Folder to write into; default the bundled ``sample_data/frames``.
+        Its truth file goes beside it (:func:`truth_path`).
     size : str or int, optional
         ``N`` or ``NYxNX`` in pixels; default ``DEFAULT_SHAPE``.
     seed : int, optional
         Default ``DEFAULT_SEED``.
     force : bool
-        Replace frames in ``out`` whose bytes differ from the new ones.
+        Replace files whose bytes differ from the new ones.
 
     Returns
     -------
@@ -1110,9 +1169,11 @@ def main(*, out=None, size=None, seed=None, force=False):
     Notes
     -----
     The night is first written into a hidden staging folder inside ``out``
-    and compared with what ``out`` already holds; nothing in ``out`` is
-    replaced unless all files are new or identical, or ``force`` is given.
-    The bundled folder only ever receives the default seed and size.
+    and compared with what ``out`` and the truth file already hold; nothing
+    is replaced unless all files are new or identical, or ``force`` is
+    given.  The bundled folder only ever receives the default seed and size.
+    Regenerating the bundled night (frames, given masters and truth) is
+    ``ccdlab data``, or ``ccdlab data --force`` after a deliberate change.
     """
     try:
         shape = DEFAULT_SHAPE if size is None else parse_size(size)
@@ -1134,39 +1195,42 @@ def main(*, out=None, size=None, seed=None, force=False):
         print(f"ccdlab data: --out {out_dir} exists and is not a folder", file=sys.stderr)
         return 1
     out_dir.mkdir(parents=True, exist_ok=True)
+    truth_file = truth_path(out_dir)
 
     staging = Path(tempfile.mkdtemp(prefix=".ccdlab-staging-", dir=out_dir))
     try:
-        simulate_night(staging, shape, seed)
-        names = sorted(path.name for path in staging.iterdir())
+        simulate_night(staging / "night", shape, seed, truth_file=staging / "truth")
+        pairs = [(staging / "night" / name, out_dir / name) for name in night_names()]
+        pairs.append((staging / "truth", truth_file))
         differing = [
-            name for name in names
-            if (out_dir / name).exists() and (out_dir / name).read_bytes() != (staging / name).read_bytes()
+            target for staged, target in pairs
+            if target.exists() and target.read_bytes() != staged.read_bytes()
         ]
         if differing and not force:
             print(
-                f"ccdlab data: {out_dir} already holds {len(differing)} of these files with "
+                f"ccdlab data: {len(differing)} of the night's files already exist with "
                 f"different contents (e.g. {differing[0]}); refusing to overwrite them. "
                 "Use --force to replace them, or --out with another folder.",
                 file=sys.stderr,
             )
             return 1
-        existing = [name for name in names if (out_dir / name).exists()]
-        if existing and not differing and len(existing) == len(names):
+        existing = [target for _, target in pairs if target.exists()]
+        if not differing and len(existing) == len(pairs):
             print(
-                f"ccdlab data: {out_dir} already holds these {len(names) - 1} frames of "
-                f"{shape[0]}x{shape[1]} pixels (seed {seed}) and {lab.TRUTH_FILE}, byte for byte; "
-                "nothing changed"
+                f"ccdlab data: {out_dir} already holds these {len(frame_specs())} frames of "
+                f"{shape[0]}x{shape[1]} pixels (seed {seed}) and the given masters, and {truth_file} "
+                "the truth, byte for byte; nothing changed"
             )
             return 0
-        for name in names:
-            (staging / name).replace(out_dir / name)
+        for staged, target in pairs:
+            staged.replace(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
     note = f", replacing {len(differing)} differing files" if differing else ""
     print(
-        f"ccdlab data: wrote {len(names) - 1} frames of {shape[0]}x{shape[1]} pixels "
-        f"(seed {seed}) and {lab.TRUTH_FILE} to {out_dir}{note}"
+        f"ccdlab data: wrote {len(frame_specs())} frames of {shape[0]}x{shape[1]} pixels "
+        f"(seed {seed}) and {len(lab.GIVEN_MASTER_FILES)} given masters to {out_dir}, "
+        f"the truth to {truth_file}{note}"
     )
     return 0

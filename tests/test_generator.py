@@ -1,7 +1,8 @@
 """Tests of the night simulator (sample_data/simulate.py) and the bundled frames.
 
 Physics checks compare the bundled raw frames with the noiseless patterns
-that :func:`simulate.true_components` rebuilds from the seed.
+that :func:`simulate.true_components` rebuilds from the seed.  The given
+master frames written with them are tested in test_masters.py.
 """
 
 import datetime
@@ -17,7 +18,8 @@ from sample_data import simulate
 
 SMALL_SHAPE = (64, 48)
 FRAME_NAMES = list(lab.BIAS_FILES) + list(lab.DARK_FILES) + list(lab.FLAT_FILES) + [lab.SCIENCE_FILE]
-ALL_NAMES = sorted(FRAME_NAMES + [lab.TRUTH_FILE])
+MASTER_NAMES = list(lab.GIVEN_MASTER_FILES.values())
+ALL_NAMES = sorted(FRAME_NAMES + MASTER_NAMES)
 GAIN = lab.GAIN_E_PER_ADU
 
 
@@ -37,7 +39,7 @@ def small_nights(tmp_path_factory):
     """Two nights with seed 11 and one with seed 12, all SMALL_SHAPE."""
     folders = {}
     for label, seed in (("a", 11), ("b", 11), ("c", 12)):
-        folder = tmp_path_factory.mktemp(f"night_{label}")
+        folder = tmp_path_factory.mktemp(f"night_{label}") / "frames"
         simulate.simulate_night(folder, SMALL_SHAPE, seed)
         folders[label] = folder
     return folders
@@ -45,7 +47,7 @@ def small_nights(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def truth():
-    return json.loads((simulate.BUNDLED_DIR / lab.TRUTH_FILE).read_text())
+    return json.loads(simulate.BUNDLED_TRUTH.read_text())
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +62,14 @@ def test_same_seed_gives_identical_bytes(small_nights):
     assert _listing(a) == ALL_NAMES
     for name in ALL_NAMES:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert simulate.truth_path(a).read_bytes() == simulate.truth_path(b).read_bytes()
 
 
 def test_different_seed_gives_different_frames(small_nights):
     a, c = small_nights["a"], small_nights["c"]
     for name in FRAME_NAMES:
         assert (a / name).read_bytes() != (c / name).read_bytes(), name
-    assert json.loads((c / lab.TRUTH_FILE).read_text())["seed"] == 12
+    assert json.loads(simulate.truth_path(c).read_text())["seed"] == 12
 
 
 def test_one_frame_alone_equals_the_frame_in_the_night(small_nights):
@@ -79,20 +82,36 @@ def test_one_frame_alone_equals_the_frame_in_the_night(small_nights):
 
 
 def test_bundled_folder_equals_fresh_regeneration(tmp_path):
-    truth = simulate.simulate_night(tmp_path)
+    # Frames, given masters and truth: `ccdlab data --force` after a deliberate change.
+    fresh = tmp_path / "frames"
+    truth = simulate.simulate_night(fresh)
     assert _listing(simulate.BUNDLED_DIR) == ALL_NAMES
     for name in ALL_NAMES:
-        assert (simulate.BUNDLED_DIR / name).read_bytes() == (tmp_path / name).read_bytes(), name
-    assert json.loads((simulate.BUNDLED_DIR / lab.TRUTH_FILE).read_text()) == truth
+        assert (simulate.BUNDLED_DIR / name).read_bytes() == (fresh / name).read_bytes(), name
+    assert simulate.BUNDLED_TRUTH.read_bytes() == simulate.truth_path(fresh).read_bytes()
+    assert json.loads(simulate.BUNDLED_TRUTH.read_text()) == truth
 
 
-def test_truth_lists_the_sha256_of_every_frame(truth):
+def test_truth_stays_beside_the_frames_folder(tmp_path):
+    assert simulate.BUNDLED_TRUTH == simulate.BUNDLED_DIR.parent / "frames_truth.json"
+    assert simulate.BUNDLED_TRUTH.is_file()
+    assert not [p.name for p in simulate.BUNDLED_DIR.iterdir() if "truth" in p.name.lower()]
+    with pytest.raises(ValueError, match="inside the frames folder"):
+        simulate.simulate_night(tmp_path / "n", SMALL_SHAPE, 1, truth_file=tmp_path / "n" / "truth.json")
+    assert not (tmp_path / "n").exists()
+
+
+def test_truth_lists_the_sha256_of_every_file(truth):
     import hashlib
 
     assert sorted(truth["frames"]) == sorted(FRAME_NAMES)
     for name in FRAME_NAMES:
         digest = hashlib.sha256((simulate.BUNDLED_DIR / name).read_bytes()).hexdigest()
         assert truth["frames"][name]["sha256"] == digest, name
+    assert sorted(truth["given_masters"]) == sorted(MASTER_NAMES)
+    for name in MASTER_NAMES:
+        digest = hashlib.sha256((simulate.BUNDLED_DIR / name).read_bytes()).hexdigest()
+        assert truth["given_masters"][name] == digest, name
 
 
 def test_bundled_folder_is_small():
@@ -269,6 +288,7 @@ def test_cosmic_rays_hit_darks_and_science_only(truth):
 # --------------------------------------------------------------- shapes, API
 
 def test_non_square_shape(tmp_path):
+    tmp_path = tmp_path / "frames"
     truth = simulate.simulate_night(tmp_path, (48, 64), 3)
     assert truth["shape"] == [48, 64]
     for name in (lab.BIAS_FILES[0], lab.FLAT_FILES[0], lab.SCIENCE_FILE):
@@ -300,6 +320,12 @@ def test_simulate_night_fails(tmp_path):
     with pytest.raises(FileExistsError, match=re.escape(str(tmp_path))):
         simulate.simulate_night(tmp_path, SMALL_SHAPE, 1)
     assert (tmp_path / lab.SCIENCE_FILE).read_bytes() == b"user data"
+    # A truth file of the same name beside the folder is user data too.
+    other = tmp_path / "other"
+    simulate.truth_path(other).write_text("user data")
+    with pytest.raises(FileExistsError, match=re.escape(str(simulate.truth_path(other)))):
+        simulate.simulate_night(other, SMALL_SHAPE, 1)
+    assert simulate.truth_path(other).read_text() == "user data" and not other.exists()
     with pytest.raises(ValueError, match="shape"):
         simulate.simulate_night(tmp_path / "x", (10, 0), 1)
     with pytest.raises(ValueError, match="seed"):
@@ -317,32 +343,34 @@ def test_main_refuses_to_overwrite_different_frames(tmp_path, capsys):
     assert simulate.main(out=out, size="40x32", seed=1) == 0
     assert "wrote 36 frames of 40x32" in capsys.readouterr().out
     before = {name: (out / name).read_bytes() for name in ALL_NAMES}
+    truth_before = simulate.truth_path(out).read_bytes()
 
     assert simulate.main(out=out, size="40x32", seed=2) == 1
     message = capsys.readouterr().err
     assert str(out) in message and "--force" in message
     assert {name: (out / name).read_bytes() for name in ALL_NAMES} == before
+    assert simulate.truth_path(out).read_bytes() == truth_before
     assert _listing(out) == ALL_NAMES and len(list(out.iterdir())) == len(ALL_NAMES)  # no staging left
 
     assert simulate.main(out=out, size="40x32", seed=1) == 0
     assert "nothing changed" in capsys.readouterr().out
 
     assert simulate.main(out=out, size="40x32", seed=2, force=True) == 0
-    assert json.loads((out / lab.TRUTH_FILE).read_text())["seed"] == 2
+    assert json.loads(simulate.truth_path(out).read_text())["seed"] == 2
     assert (out / lab.SCIENCE_FILE).read_bytes() != before[lab.SCIENCE_FILE]
 
 
 def test_main_keeps_the_bundled_folder_for_the_defaults(capsys):
-    before = sorted(path.name for path in simulate.BUNDLED_DIR.iterdir())
+    before = sorted(path.name for path in simulate.BUNDLED_DIR.parent.rglob("*"))
     assert simulate.main(seed=simulate.DEFAULT_SEED + 1) == 1
     assert str(simulate.BUNDLED_DIR) in capsys.readouterr().err
     assert simulate.main(out=simulate.BUNDLED_DIR, size="64", force=True) == 1
     assert "--out" in capsys.readouterr().err
-    assert sorted(path.name for path in simulate.BUNDLED_DIR.iterdir()) == before
+    assert sorted(path.name for path in simulate.BUNDLED_DIR.parent.rglob("*")) == before
 
 
 @pytest.mark.parametrize("kwargs, word", [({"size": "big"}, "size"), ({"seed": -3}, "seed")])
 def test_main_rejects_bad_arguments(tmp_path, capsys, kwargs, word):
-    assert simulate.main(out=tmp_path, **kwargs) == 2
+    assert simulate.main(out=tmp_path / "frames", **kwargs) == 2
     assert word in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []

@@ -65,10 +65,13 @@ def test_hostile_submissions_left_the_bundled_frames_alone(graded):
     import json
 
     from convenience_functions import data_dir
+    from sample_data import simulate
 
-    truth = json.loads((data_dir() / "truth.json").read_text())
+    truth = json.loads(simulate.truth_path(data_dir()).read_text())
     for name, facts in truth["frames"].items():
         assert hashlib.sha256((data_dir() / name).read_bytes()).hexdigest() == facts["sha256"], name
+    for name, digest in truth["given_masters"].items():
+        assert hashlib.sha256((data_dir() / name).read_bytes()).hexdigest() == digest, name
 
 
 def test_grading_again_reuses_unchanged_students(graded, batch, capsys):

@@ -589,9 +589,9 @@ def bundled(tmp_path_factory):
     from convenience_functions import data_dir, data_path, data_paths
     from sample_data import simulate
 
-    truth_file = Path(data_dir()) / lab.TRUTH_FILE
+    truth_file = simulate.truth_path(data_dir())
     if not truth_file.is_file():
-        pytest.fail(f"{truth_file} is missing: the bundled frames are not there (run `ccdlab data`)")
+        pytest.fail(f"{truth_file} is missing: the bundled night is not there (run `ccdlab data`)")
     truth = json.loads(truth_file.read_text())
     true = simulate.true_components(tuple(truth["shape"]), truth["seed"])
     night = {
