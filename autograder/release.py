@@ -3,8 +3,9 @@
 ``ccdlab release`` runs nbgrader's ``generate_assignment`` on the
 instructor notebooks in ``solutions/ccd_reduction/`` and writes the student
 versions to ``labs/ccd_reduction/``.  ``ccdlab check`` regenerates them in a
-scratch folder and fails when the committed ones differ, or when anything of
-a solution or a hidden test reached them.
+scratch folder and fails when the committed ones differ, or when any file
+that reaches students leaks (see :mod:`autograder.leaks`); the bundle is
+scanned the same way and is not written when it leaks.
 """
 
 import difflib
@@ -16,7 +17,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import course
+from . import course, leaks
+from .leaks import secret_lines  # noqa: F401  (part of this module's interface)
 
 
 class ReleaseError(RuntimeError):
@@ -127,103 +129,6 @@ def out_of_sync(root, generated):
 
 
 # ---------------------------------------------------------------------------
-# Finding solutions or hidden tests in the student notebooks
-
-
-def _between(lines, begin, end):
-    """Split ``lines`` into those inside ``begin``/``end`` markers and the rest."""
-    inside, outside, depth = [], [], False
-    for line in lines:
-        if begin in line:
-            depth = True
-        elif end in line:
-            depth = False
-        elif depth:
-            inside.append(line)
-        else:
-            outside.append(line)
-    return inside, outside
-
-
-def secret_lines(source_notebook):
-    """Return the lines of an instructor notebook that students must not see.
-
-    These are the lines of solution regions, hidden-test regions and
-    whole solution cells, less any line that also appears in the public part
-    of the notebook (a ``return`` can be both) and less blank lines.
-
-    Parameters
-    ----------
-    source_notebook : nbformat.NotebookNode
-
-    Returns
-    -------
-    set of str
-        Stripped lines.
-    """
-    secret, public = set(), set()
-    for cell in source_notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        lines = cell.source.splitlines()
-        if meta.get("solution") and not any(course.SOLUTION_MARKERS[0] in line for line in lines):
-            secret.update(lines)
-            continue
-        inside_solution, rest = _between(lines, *course.SOLUTION_MARKERS)
-        inside_hidden, rest = _between(rest, *course.HIDDEN_TEST_MARKERS)
-        secret.update(inside_solution + inside_hidden)
-        public.update(rest)
-    stripped = {line.strip() for line in secret} - {line.strip() for line in public}
-    trivial = {"", "pass", "else:", "try:", "return", "}", ")", "]"}
-    return {line for line in stripped if line not in trivial and not line.startswith("#")}
-
-
-def find_leaks(source_path, release_path):
-    """List what of an instructor notebook appears in its student version.
-
-    Parameters
-    ----------
-    source_path, release_path : pathlib.Path
-
-    Returns
-    -------
-    list of str
-        One message per leak, naming the cell and the leaked line.
-    """
-    source = nbformat.read(str(source_path), as_version=4)
-    release = nbformat.read(str(release_path), as_version=4)
-    secrets = secret_lines(source)
-    markers = course.SOLUTION_MARKERS + course.HIDDEN_TEST_MARKERS
-    leaks = []
-    for index, cell in enumerate(release.cells):
-        for line in cell.source.splitlines():
-            where = f"{release_path} cell {index}"
-            if any(marker.lstrip("# ") in line for marker in markers):
-                leaks.append(f"{where}: nbgrader marker left in: {line.strip()!r}")
-            elif line.strip() in secrets:
-                leaks.append(f"{where}: solution or hidden-test line: {line.strip()!r}")
-        if cell.cell_type == "code":
-            if cell.get("outputs"):
-                leaks.append(f"{release_path} cell {index}: stored outputs (may show a solution's results)")
-            for line in cell.source.splitlines():
-                words = line.replace(",", " ").split()
-                if words[:1] in (["import"], ["from"]) and any(
-                    w.split(".")[0] in ("solutions", "autograder") for w in words[1:2]
-                ):
-                    leaks.append(f"{where}: imports instructor code: {line.strip()!r}")
-    return leaks
-
-
-def leaks_in_release(root):
-    """Run :func:`find_leaks` on every committed student notebook of ``root``."""
-    problems = []
-    for release_path in sorted(course.release_dir(root).glob("*.ipynb")):
-        source_path = course.source_dir(root) / release_path.name
-        if source_path.exists():
-            problems.extend(find_leaks(source_path, release_path))
-    return problems
-
-
-# ---------------------------------------------------------------------------
 # The student bundle
 
 BUNDLE_TOP = "ccd_lab"
@@ -238,28 +143,52 @@ def student_requirements():
     return [req.split(";")[0].strip() for req in requires("ccdlab") or [] if wanted.search(req)]
 
 
-def _bundle_members(root):
-    root = Path(root)
-    members = {}
-    for notebook in sorted(course.release_dir(root).glob("*.ipynb")):
-        members[notebook.name] = notebook
-    for module in sorted((root / "convenience_functions").glob("*.py")):
-        members[f"convenience_functions/{module.name}"] = module
-    from convenience_functions import data_dir
+README = (
+    "CCD data reduction lab\n\n"
+    "  python3 -m venv .venv && .venv/bin/pip install -r requirements.txt\n"
+    "  .venv/bin/jupyter lab\n\n"
+    "Open the notebooks in order, 01 to 05.  Each one has cells marked with\n"
+    "YOUR CODE HERE; run the test cell after each to check your work.\n"
+)
 
-    for frame in sorted(data_dir().iterdir()):
-        if frame.is_file() and not frame.name.startswith("."):
-            members[f"sample_data/frames/{frame.name}"] = frame
-    return members
+
+def bundle_contents(root):
+    """Return every file of the bundle, by its name under ``BUNDLE_TOP``.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        Course root.
+
+    Returns
+    -------
+    dict
+        Name -> bytes: ``README.txt``, ``requirements.txt`` and the files
+        of :func:`autograder.leaks.student_files`.
+    """
+    contents = {
+        "README.txt": README.encode("utf-8"),
+        "requirements.txt": ("\n".join(student_requirements()) + "\n").encode("utf-8"),
+    }
+    for name, path in leaks.student_files(root).items():
+        contents[name] = path.read_bytes()
+    return contents
+
+
+def leaks_in_bundle(root):
+    """Scan the bundle of ``root`` (:func:`autograder.leaks.scan_course`); return the problems."""
+    generated = bundle_contents(root)
+    return leaks.scan_course(root, {name: generated[name] for name in ("README.txt", "requirements.txt")})
 
 
 def build_bundle(root, out_zip):
-    """Write the zip a TA hands out: student notebooks, helpers and frames.
+    """Write the zip a TA hands out: student notebooks, helpers, frames and given masters.
 
     The notebooks sit at the top of the bundle beside ``convenience_functions/``
     and ``sample_data/frames/``, so they import the helpers and find the
     frames with nothing installed but the student requirements.  Nothing of
-    ``solutions/`` or the autograder goes in.
+    ``solutions/``, the autograder or the truth file goes in, and nothing is
+    written when the scan of :mod:`autograder.leaks` finds a problem.
 
     Parameters
     ----------
@@ -272,28 +201,34 @@ def build_bundle(root, out_zip):
     -------
     list of str
         The archive names written.
+
+    Raises
+    ------
+    ValueError
+        If ``out_zip`` is not a .zip file.
+    LeakError
+        If a file of the bundle leaks (the message lists every problem).
     """
     out_zip = Path(out_zip).resolve()
     if out_zip.suffix != ".zip":
         raise ValueError(f"--bundle {out_zip}: the bundle must be a .zip file")
-    members = _bundle_members(root)
-    names = []
-    readme = (
-        "CCD data reduction lab\n\n"
-        "  python3 -m venv .venv && .venv/bin/pip install -r requirements.txt\n"
-        "  .venv/bin/jupyter lab\n\n"
-        "Open the notebooks in order, 01 to 05.  Each one has cells marked with\n"
-        "YOUR CODE HERE; run the test cell after each to check your work.\n"
-    )
+    problems = leaks_in_bundle(root)
+    if problems:
+        raise LeakError(problems)
+    contents = bundle_contents(root)
     out_zip.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out_zip, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{BUNDLE_TOP}/README.txt", readme)
-        archive.writestr(f"{BUNDLE_TOP}/requirements.txt", "\n".join(student_requirements()) + "\n")
-        names += [f"{BUNDLE_TOP}/README.txt", f"{BUNDLE_TOP}/requirements.txt"]
-        for name, path in members.items():
-            archive.write(path, f"{BUNDLE_TOP}/{name}")
-            names.append(f"{BUNDLE_TOP}/{name}")
-    return names
+        for name, data in contents.items():
+            archive.writestr(f"{BUNDLE_TOP}/{name}", data)
+    return [f"{BUNDLE_TOP}/{name}" for name in contents]
+
+
+class LeakError(RuntimeError):
+    """A file that would reach students leaks; ``problems`` lists what."""
+
+    def __init__(self, problems):
+        super().__init__(f"{len(problems)} leak(s): " + "; ".join(problems))
+        self.problems = problems
 
 
 # ---------------------------------------------------------------------------
@@ -313,28 +248,31 @@ def main_release(*, root=course.REPO_ROOT, bundle=None):
         for name, path in generated.items():
             shutil.copyfile(path, target / name)
     print(f"ccdlab release: wrote {len(generated)} student notebooks to {target}")
-    leaks = leaks_in_release(root)
-    if leaks:
-        print("ccdlab release: the student notebooks would leak:", *leaks, sep="\n  ", file=sys.stderr)
+    problems = leaks_in_bundle(root)
+    if problems:
+        print("ccdlab release: what students get would leak (no bundle written):", *problems, sep="\n  ",
+              file=sys.stderr)
         return 1
     if bundle is not None:
         names = build_bundle(root, bundle)
-        print(f"ccdlab release: wrote {bundle} ({len(names)} files)")
+        size = Path(bundle).stat().st_size
+        print(f"ccdlab release: wrote {bundle} ({len(names)} files, {size / 1e6:.1f} MB), scanned: no leaks")
     return 0
 
 
 def main_check(*, root=course.REPO_ROOT):
-    """``ccdlab check``: fail when ``labs/`` is stale or leaks a solution."""
+    """``ccdlab check``: fail when ``labs/`` is stale or a file students get leaks."""
     root = Path(root)
     with tempfile.TemporaryDirectory(prefix="ccdlab-check-") as scratch:
         generated = generate_release(root, Path(scratch))
         problems = out_of_sync(root, generated)
-    problems += leaks_in_release(root)
+    problems += leaks_in_bundle(root)
     if problems:
         print(f"ccdlab check: {len(problems)} problem(s) in {course.release_dir(root)}:", file=sys.stderr)
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
         print("Fix the instructor notebooks in solutions/ and run `ccdlab release`.", file=sys.stderr)
         return 1
-    print(f"ccdlab check: {len(generated)} student notebooks in sync with solutions/, no leaks")
+    print(f"ccdlab check: {len(generated)} student notebooks in sync with solutions/; "
+          f"{len(bundle_contents(root))} files students get scanned, no leaks")
     return 0

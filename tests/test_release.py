@@ -1,5 +1,7 @@
 """TA tooling: labs/ is exactly nbgrader's release of solutions/, and nothing leaks."""
 
+import ast
+import json
 import os
 import shutil
 import subprocess
@@ -10,21 +12,30 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from astropy.io import fits
 
-from autograder import course, release
+from autograder import course, leaks, release
 from autograder.cli import main as ccdlab
+from convenience_functions import lab
+from sample_data import simulate
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def course_copy(tmp_path):
-    """A copy of the repository's solutions/ and labs/ notebooks to plant faults in."""
+    """A copy of what students get and of the instructor notebooks and truth, to plant faults in."""
     for folder in (course.source_dir(), course.release_dir()):
         target = tmp_path / folder.relative_to(course.REPO_ROOT)
         target.mkdir(parents=True)
         for notebook in folder.glob("*.ipynb"):
             shutil.copy(notebook, target / notebook.name)
+    (tmp_path / "convenience_functions").mkdir()
+    for module in (course.REPO_ROOT / "convenience_functions").glob("*.py"):
+        shutil.copy(module, tmp_path / "convenience_functions" / module.name)
+    frames = leaks.frames_dir(tmp_path)
+    shutil.copytree(simulate.BUNDLED_DIR, frames)
+    shutil.copy(simulate.BUNDLED_TRUTH, simulate.truth_path(frames))
     return tmp_path
 
 
@@ -110,6 +121,115 @@ def test_secret_lines_ignore_public_lines():
 
 
 # ---------------------------------------------------------------------------
+# Every file students get is scanned: one planted leak of each kind
+
+
+def _truth():
+    return json.loads(simulate.BUNDLED_TRUTH.read_text())
+
+
+def _hidden_test_line(root):
+    """A line from inside some hidden-test region of the sources."""
+    for path in sorted(course.source_dir(root).glob("*.ipynb")):
+        for cell in nbformat.read(str(path), as_version=4).cells:
+            lines = cell.source.splitlines()
+            if course.HIDDEN_TEST_MARKERS[0] in lines:
+                inside = lines[lines.index(course.HIDDEN_TEST_MARKERS[0]) + 1:]
+                return next(line for line in inside if line.startswith("check_"))
+    raise AssertionError("no hidden test found in the instructor notebooks")
+
+
+def _append(path, text):
+    path.write_text(path.read_text() + text)
+
+
+def _add_cell(root, cell):
+    path = sorted(course.release_dir(root).glob("*.ipynb"))[0]
+    notebook = nbformat.read(str(path), as_version=4)
+    notebook.cells.append(cell)
+    nbformat.write(notebook, str(path))
+    return path.name
+
+
+def plant_solution_line_in_a_module(root):
+    line = sorted(line for line in leaks.Secrets(root).lines if len(line) > 30 and "import" not in line)[0]
+    (root / "convenience_functions" / "helpers.py").write_text(f"def helper(stack):\n    {line}\n")
+    return "convenience_functions/helpers.py", "solution or hidden-test line"
+
+
+def plant_hidden_test_line(root):
+    name = _add_cell(root, nbformat.v4.new_code_cell(_hidden_test_line(root)))
+    return name, "solution or hidden-test line"
+
+
+def plant_truth_value_in_markdown(root):
+    value = f"{_truth()['mean_dark_current_e_per_s']:.3f}"
+    name = _add_cell(root, nbformat.v4.new_markdown_cell(f"The mean dark current is {value} e-/s/pixel."))
+    return name, "reference answer mean_dark_current_e_per_s"
+
+
+def plant_truth_value_in_a_fits_header(root):
+    master = leaks.frames_dir(root) / lab.GIVEN_MASTER_FILES["flat"]
+    fits.setval(master, "SKYLEVEL", value=_truth()["sky_background_adu"], comment="[ADU] sky")
+    return f"sample_data/frames/{master.name} HDU 0 card", "reference answer sky_background_adu"
+
+
+def plant_truth_file_in_the_frames_folder(root):
+    shutil.copy(simulate.BUNDLED_TRUTH, leaks.frames_dir(root) / "truth.json")
+    return "sample_data/frames/truth.json", "a truth file"
+
+
+def plant_module_defining_a_graded_function(root):
+    (root / "convenience_functions" / "masters.py").write_text(
+        "import numpy as np\n\n\ndef combine_bias(files):\n    return np.median(files, axis=0)\n"
+    )
+    return "convenience_functions/masters.py", "defines combine_bias, a graded function"
+
+
+def plant_mention_of_ccdlab_data(root):
+    _append(root / "convenience_functions" / "paths.py", "\n# Missing frames? Run `ccdlab data`.\n")
+    return "convenience_functions/paths.py", "a ccdlab command"
+
+
+PLANTS = [plant_solution_line_in_a_module, plant_hidden_test_line, plant_truth_value_in_markdown,
+          plant_truth_value_in_a_fits_header, plant_truth_file_in_the_frames_folder,
+          plant_module_defining_a_graded_function, plant_mention_of_ccdlab_data]
+
+
+def test_the_copy_is_clean(course_copy, capsys):
+    assert release.main_check(root=course_copy) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("plant", PLANTS, ids=[plant.__name__[len("plant_"):] for plant in PLANTS])
+def test_check_and_bundle_fail_on_each_kind_of_planted_leak(course_copy, tmp_path, capsys, plant):
+    where, what = plant(course_copy)
+    assert release.main_check(root=course_copy) == 1
+    err = capsys.readouterr().err
+    assert what in err and where in err, err
+    out = tmp_path / "out" / "ccd_lab.zip"
+    with pytest.raises(release.LeakError, match=what):
+        release.build_bundle(course_copy, out)
+    assert not out.exists()
+
+
+def test_check_fails_without_the_truth_file(course_copy, capsys):
+    simulate.truth_path(leaks.frames_dir(course_copy)).unlink()
+    assert release.main_check(root=course_copy) == 1
+    assert "cannot check for reference answers" in capsys.readouterr().err
+
+
+def test_answer_values_keep_only_precise_numbers():
+    values = leaks.answer_values({"seed": 20200131, "gain_e_per_adu": 2.0, "dark_exptime_s": 60.0,
+                                  "mean": 0.587943226, "level": 0.5000070919, "n_hot": 120, "n": 42,
+                                  "noise": 5.0, "sky": 1350.0})
+    assert {"0.587943226", "0.588", "0.5879", "0.500", "0.5000", "120", "1350.0", "1350.00"} <= set(values)
+    for ordinary in ("2", "2.0", "60", "60.0", "20200131", "0.59", "0.50", "42", "5.0", "1350"):
+        assert ordinary not in values, ordinary
+    secrets = leaks.Secrets(course.REPO_ROOT)
+    assert secrets.find_values("dark current 0.588 e-/s") and not secrets.find_values("0.5881 or 10.588")
+
+
+# ---------------------------------------------------------------------------
 # The student bundle
 
 
@@ -120,18 +240,26 @@ def bundle(tmp_path_factory):
     return out
 
 
-def test_bundle_holds_what_students_need_and_no_solution(bundle):
+def test_bundle_holds_what_students_need_and_no_answers(bundle):
     with zipfile.ZipFile(bundle) as archive:
         names = archive.namelist()
         text = "".join(archive.read(n).decode("utf-8", "replace") for n in names if n.endswith((".ipynb", ".py")))
+        modules = {n: archive.read(n).decode("utf-8") for n in names if n.endswith(".py")}
     top = release.BUNDLE_TOP
     assert {f"{top}/{p.name}" for p in course.release_dir().glob("*.ipynb")} <= set(names)
     assert f"{top}/convenience_functions/display.py" in names
-    assert f"{top}/sample_data/frames/truth.json" in names
+    assert {f"{top}/sample_data/frames/{name}" for name in lab.GIVEN_MASTER_FILES.values()} <= set(names)
+    assert not [n for n in names if "truth" in n.lower()]
     assert not [n for n in names if "/solutions/" in n or "/autograder/" in n or "checks" in n]
     for marker in course.SOLUTION_MARKERS + course.HIDDEN_TEST_MARKERS:
         assert marker not in text
     assert "import solutions" not in text and "autograder" not in text
+    # No module a student receives implements a graded function.
+    graded = leaks.graded_functions(nbformat.read(str(p), as_version=4) for p in course.source_dir().glob("*.ipynb"))
+    assert {"load_stack", "combine_bias", "combine_flats", "save_fits", "process_data"} <= graded
+    for name, source in modules.items():
+        defined = {node.name for node in ast.walk(ast.parse(source)) if isinstance(node, ast.FunctionDef)}
+        assert not defined & graded, (name, defined & graded)
 
 
 @pytest.fixture(scope="module")
