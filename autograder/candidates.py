@@ -54,6 +54,10 @@ class RunnerStopped(CandidateFailed):
     """The runner process ended or stopped answering."""
 
 
+class NotebookStopped(RunnerStopped):
+    """The notebook's process in the runner ended (the runner itself goes on)."""
+
+
 class OutputPath(str):
     """A path the checked function must write (its bytes come back from the runner)."""
 
@@ -202,6 +206,8 @@ class Runner:
         self.process = None
         self.next_id = 0
         self.log = None
+        #: How many times a notebook's process ended inside the runner.
+        self.notebook_ends = 0
 
     def start(self):
         self.log = tempfile.TemporaryFile()
@@ -280,11 +286,20 @@ class Runner:
             if type(count) is not int or not 0 <= count <= 10_000:
                 raise RunnerStopped("the checker received a malformed answer")
             answer_blobs = [self._read_frame(out, deadline, MAX_BLOB_BYTES) for _ in range(count)]
+            if "stopped" in header:
+                # The notebook's process ended; the runner itself goes on.
+                self.notebook_ends += 1
+                raise NotebookStopped(str(header["stopped"])[:300])
         except TimeoutError:
             self.stop()
             raise
-        except (RunnerStopped, OSError, ValueError) as error:
-            why = self.why_stopped() if not isinstance(error, RunnerStopped) or "ended" in str(error) else str(error)
+        except NotebookStopped:
+            raise
+        except RunnerStopped as error:
+            self.stop()
+            raise RunnerStopped(self.why_stopped() if "ended" in str(error) else str(error)) from None
+        except (OSError, ValueError):
+            why = self.why_stopped()
             self.stop()
             raise RunnerStopped(why) from None
         return header, answer_blobs

@@ -162,13 +162,14 @@ def judge_notebooks(notebooks, graded_ids, runner_argv, workdir, env, visible, t
                 if item is None:
                     verdicts[value] = Verdict(value, False, f"{value} has no check")
                     continue
-                started = runner.process.pid if runner.alive() else None
+                started = (runner.process.pid if runner.alive() else None, runner.notebook_ends)
                 try:
                     problems = _judge_item(item, runner, visible, timeout)
                 except (TimeoutError, RunnerStopped) as error:
                     problems = [f"{item} could not be checked: {error or 'no answer in time'}"]
-                if started is None or not runner.alive() or runner.process.pid != started:
-                    broken = f"the checking process had to be stopped while {item} was checked"
+                now = (runner.process.pid if runner.alive() else None, runner.notebook_ends)
+                if started[0] is None or now != started:
+                    broken = f"the notebook's process had to be stopped while {item} was checked"
                 verdicts[value] = Verdict(value, not problems, "\n".join(problems) or f"{item}: correct")
     finally:
         runner.stop()

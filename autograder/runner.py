@@ -288,8 +288,62 @@ class _Forbid:
         return None
 
 
+def _serve_notebook(requests, answers):
+    """In a forked child: answer one notebook's requests until the pipe closes."""
+    state = {"namespace": _new_namespace(), "workdir": os.getcwd()}
+    while True:
+        message = read_message(requests)
+        if message is None:
+            os._exit(0)
+        header, blobs = message
+        answer, out = handle(header, blobs, state)
+        write_message(answers, answer, out)
+
+
+def _new_child(requests, answers):
+    """Fork the child that runs one notebook; return (pid, its request fd, its answer fd)."""
+    child_reads, parent_writes = os.pipe()
+    parent_reads, child_writes = os.pipe()
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        # The student's code runs here: the grader's pipes are closed in this process.
+        for fd in (requests, answers, parent_writes, parent_reads):
+            os.close(fd)
+        try:
+            _serve_notebook(child_reads, child_writes)
+        finally:
+            os._exit(0)
+    os.close(child_reads)
+    os.close(child_writes)
+    return pid, parent_writes, parent_reads
+
+
+def _end_child(child):
+    if child is None:
+        return
+    pid, to_child, to_parent = child
+    for fd in (to_child, to_parent):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
+
+
 def serve():
-    """Answer requests on standard input until it closes."""
+    """Answer requests on standard input until it closes.
+
+    This process imports the libraries once and runs no student code: each
+    notebook runs in a child forked from it (a fresh process, as a fresh
+    kernel would be), which talks only to this process; this process relays
+    the child's answers, stamped with the request's id, and ends the child
+    at the next ``reset``.
+    """
     requests, answers = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
@@ -301,18 +355,38 @@ def serve():
     import matplotlib.pyplot  # noqa: F401
     import numpy  # noqa: F401
     from astropy.io import fits  # noqa: F401
+    from IPython.core.inputtransformer2 import TransformerManager  # noqa: F401
 
     forbidden = [name for name in os.environ.pop("CCDLAB_RUNNER_FORBID", "").split(",") if name]
     if forbidden:
         sys.meta_path.insert(0, _Forbid(forbidden))
     signal.signal(signal.SIGALRM, _on_alarm)
-    state = {"namespace": _new_namespace(), "workdir": os.getcwd()}
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    child = None
     while True:
         message = read_message(requests)
         if message is None:
+            _end_child(child)
             return
         header, blobs = message
-        answer, out = handle(header, blobs, state)
+        if header.get("op") == "reset" or child is None:
+            _end_child(child)
+            child = _new_child(requests, answers)
+        if header.get("op") == "reset":
+            write_message(answers, {"id": header.get("id")})
+            continue
+        try:
+            write_message(child[1], header, blobs)
+            reply = read_message(child[2])
+        except OSError:
+            reply = None
+        if reply is None:
+            _end_child(child)
+            child = None
+            write_message(answers, {"id": header.get("id"), "stopped": "the notebook's code ended its process"})
+            continue
+        answer, out = reply
+        answer["id"] = header.get("id")
         write_message(answers, answer, out)
 
 

@@ -1,20 +1,24 @@
 """Grading one student, in isolation, as a function of plain data.
 
 :func:`grade_submission` takes a :class:`~autograder.submissions.Submission`
-and returns a :class:`StudentResult`: scores, status, the autograded
-notebooks and the HTML feedback, all as data.  It runs nbgrader's
-``autograde`` and ``generate_feedback`` in a scratch course of its own, with
-its own copy of the bundled frames, so whatever a notebook does to files
-stays in that scratch folder.  Being a pure function of data, it runs the
-same in a local process pool or on a remote worker.
+and returns a :class:`StudentResult`: scores, verdicts, status, the
+autograded notebooks and the HTML feedback, all as data.  Being a pure
+function of data, it runs the same in a local process pool or on a remote
+worker.
 
 The steps, in order:
 
 1. :func:`inspect_notebooks` -- parse each notebook; find tampering.
-2. :func:`_scratch_course` -- a copy of the prepared course and the frames.
-3. :func:`_autograde_each` -- nbgrader autograde, one notebook at a time,
-   so a kernel that dies costs only its own notebook.
-4. :func:`_collect` -- scores from the scratch gradebook, feedback HTML.
+2. :func:`_scratch_course` -- a copy of the prepared course (its grade cells
+   without hidden tests) in a scratch folder of the student's own.
+3. :func:`_autograde_each` -- nbgrader autograde, one notebook at a time, in
+   the sandbox; the kernel writes only a throwaway folder.  Its outputs are
+   the feedback, never the score.
+4. :func:`autograder.judging.judge_notebooks` -- the notebooks' code in a
+   runner (sandboxed, no answers), judged outside by the comparator.
+5. :func:`apply_verdicts` -- the verdicts into the autograded notebooks and
+   the gradebook.
+6. :func:`_collect` -- scores from the scratch gradebook, feedback HTML.
 """
 
 import dataclasses

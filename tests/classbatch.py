@@ -312,6 +312,12 @@ try:
 except Exception as error:
     attempts['write_data'] = False
 attempts['list_others'] = any(os.path.isdir(p) and len(os.listdir(p)) > 0 for p in {list(map(str, other_folders))!r})
+attempts['answers_in_env'] = any(key.startswith('CCDLAB_EXPECTED') or 'answer' in key.lower() for key in os.environ)
+attempts['grader_code'] = any(os.path.exists(os.path.join(os.path.dirname({str(solutions_dir)!r}), name))
+                              for name in ('autograder', 'solutions', '.git', 'tests'))
+# Inside, /tmp holds only the path to this kernel's own folders (runtime sockets, working folder).
+attempts['other_scratch'] = sorted({entry for name in os.listdir('/tmp') if name.startswith('ccdlab-')
+                                    for entry in os.listdir(os.path.join('/tmp', name))} - {'runtime', 'course'})
 try:
     socket.create_connection(('127.0.0.1', {port}), timeout=3).close()
     attempts['socket'] = True
@@ -325,6 +331,76 @@ def hack_escape_builder(solutions_dir, other_folders, port):
     return _with("hack_escape", "01_fits_basics.ipynb",
                  lambda nb: insert_cell(nb, escape_attempts_source(solutions_dir, other_folders, port), at=2),
                  "notebook")
+
+
+# ---------------------------------------------------------------------------
+# Students who read the grader's code (the integrity issue): not one function right
+
+#: Cheats on the kernel that once decided nbgrader's scores: every later cell passes silently.
+KERNEL_CHEATS = """
+import sys, types
+ip = get_ipython()
+ip.input_transformers_post.append(lambda lines: ['pass\\n'])
+ip.set_custom_exc((BaseException,), lambda *args, **kwargs: None)
+fake = types.ModuleType('autograder.checks')
+fake.__getattr__ = lambda name: (lambda *args, **kwargs: None)
+sys.modules['autograder'] = types.ModuleType('autograder')
+sys.modules['autograder.checks'] = fake
+"""
+
+
+def cheat_kernel(folder):
+    """The released notebooks (every answer a stub) with the kernel cheats at the top of each."""
+    notebooks = {}
+    for name in notebook_names():
+        notebooks[name] = insert_cell(load("release", name), KERNEL_CHEATS, at=1)
+    write_student(folder, "cheat_kernel", notebooks)
+
+
+def cheat_html(folder):
+    """A perfect student whose notebook shows HTML with script in its output."""
+    notebooks = _sources()
+    insert_cell(notebooks["01_fits_basics.ipynb"],
+                "from IPython.display import HTML, display\n"
+                "display(HTML('<script>document.title = \"PWNED-SCRIPT\"</script>'\n"
+                "             '<img src=x onerror=\"document.title=1\">PWNED-IMG'))\n", at=2)
+    write_student(folder, "cheat_html", notebooks)
+
+
+def cheat_files_builder(canary):
+    """A perfect student whose kernel turns its folder into links to ``canary`` (a file outside)."""
+    code = f"""
+import json, os
+for name in os.listdir('.'):
+    if os.path.isfile(name) and not os.path.islink(name):
+        os.remove(name)
+for name in ['01_fits_basics.ipynb', '02_histogram.ipynb', '03_dark_current.ipynb', '04_stacking.ipynb',
+             '05_process_data.ipynb', 'planted.ipynb']:
+    try:
+        os.symlink({str(canary)!r}, name)
+    except OSError:
+        pass
+try:
+    os.symlink('/', 'root-link')
+except OSError:
+    pass
+"""
+
+    def cheat_files(folder):
+        notebooks = _sources()
+        notebooks["01_fits_basics.ipynb"]["cells"].append(
+            {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": code})
+        write_student(folder, "cheat_files", notebooks)
+    return cheat_files
+
+
+def cheat_linked_handin_builder(target):
+    """A perfect student whose handed-in 03 is a symbolic link to ``target`` (the instructor's notebook)."""
+    def cheat_linked_handin(folder):
+        where = write_student(folder, "cheat_linked_handin", _sources())
+        (where / "03_dark_current.ipynb").unlink()
+        (where / "03_dark_current.ipynb").symlink_to(target)
+    return cheat_linked_handin
 
 
 STUDENTS = [correct, blank, mistake_bias_mean, mistake_unscaled_dark, mistake_dark_with_bias, mistake_flat_mean,
@@ -344,7 +420,8 @@ EXPECTED = {
     "hostile_flood": ("ok", {}),
     "hostile_rmdata": ("ok", {"05_process_data": FULL_IF_SANDBOXED}),
     "hostile_points": ("flagged", {}),
-    "hostile_patch": ("flagged", {"test_combine_bias": ZERO}),
+    # Its own numpy.median = mean makes its later functions average, in its kernel as in its runner.
+    "hostile_patch": ("flagged", {"test_combine_bias": ZERO, "test_combine_darks": ZERO, "test_combine_flats": ZERO}),
     "hostile_json": ("unreadable_notebook", {"04_stacking": ZERO}),
     "hostile_missing": ("missing_notebook", {"05_process_data": ZERO}),
     "hostile_pass": ("flagged", {"04_stacking": ZERO}),
@@ -356,6 +433,10 @@ EXPECTED = {
     "hack_exit_last": ("kernel_died", {}),
     "hack_flood": ("ok", {}),
     "hack_escape": ("ok", {}),
+    "cheat_kernel": ("flagged", {"*": ZERO}),
+    "cheat_html": ("ok", {}),
+    "cheat_files": ("ok", {}),
+    "cheat_linked_handin": ("unreadable_notebook", {"03_dark_current": ZERO}),
 }
 
 #: The students of the hardening issue (hack_escape is built by the test: it needs paths).

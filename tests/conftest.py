@@ -212,12 +212,20 @@ def graded_class(tmp_path_factory):
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     escape = classbatch.hack_escape_builder(classbatch.course.REPO_ROOT / "solutions", [submissions, out], port)
-    classbatch.build(submissions, classbatch.STUDENTS + classbatch.HACKERS + [escape])
+    outside = tmp_path_factory.mktemp("outside")
+    canary = outside / "canary.txt"
+    canary.write_text("a file of the instructor's, outside every sandbox\n")
+    canary.chmod(0o640)
+    cheats = [classbatch.cheat_kernel, classbatch.cheat_html, classbatch.cheat_files_builder(canary),
+              classbatch.cheat_linked_handin_builder(classbatch.course.source_dir() / "03_dark_current.ipynb")]
+    classbatch.build(submissions, classbatch.STUDENTS + classbatch.HACKERS + [escape] + cheats)
     sandboxed, _why = sandbox.available()
     try:
+        # "auto", as an instructor runs it: a change that makes auto grade without the
+        # sandbox where bubblewrap works fails the escape tests.
         status = ccdlab(["grade", str(submissions), "--out", str(out), "--jobs", "2", "--timeout", "20",
-                         "--sandbox", "require" if sandboxed else "off"])
+                         "--sandbox", "auto"])
     finally:
         listener.close()
     assert status == 0
-    return types.SimpleNamespace(submissions=submissions, out=out, sandboxed=sandboxed, port=port)
+    return types.SimpleNamespace(submissions=submissions, out=out, sandboxed=sandboxed, port=port, canary=canary)

@@ -95,7 +95,7 @@ def test_feedback_shows_each_graded_cell_with_its_score_and_message(graded_class
     text = _visible_text(graded_class.out / "feedback" / "mistake_bias_mean" / "ccd_reduction" / "04_stacking.html")
     assert "mean instead of the median" in text
     assert "test_combine_bias" in text or "Points" in text or "points" in text
-    assert "hidden tests ran here" in text
+    assert "the grader's tests found" in text.lower()
 
 
 @pytest.mark.parametrize("student", ["hack_skip_tag", "hack_deleted_cell", "hack_side_files", "hack_exit_last",
@@ -133,4 +133,59 @@ def test_sandbox_stops_every_escape_inside_the_kernel(graded_class):
     )
     line = next(line for line in printed.splitlines() if line.startswith(classbatch.ESCAPE_MARKER))
     attempts = json.loads(line[len(classbatch.ESCAPE_MARKER):])
-    assert attempts == {"read_solutions": False, "write_data": False, "list_others": False, "socket": False}
+    assert attempts == {"read_solutions": False, "write_data": False, "list_others": False, "socket": False,
+                        "answers_in_env": False, "grader_code": False, "other_scratch": []}
+
+
+# ---------------------------------------------------------------------------
+# The integrity issue: students who read the grader's code
+
+
+def test_kernel_cheats_win_nothing(graded_class):
+    row = _rows(graded_class.out)["cheat_kernel"]
+    expected = classbatch.expected_scores("cheat_kernel", classbatch.grade_cells(), graded_class.sandboxed)
+    assert sum(expected.values()) == 0
+    assert float(row["total"]) == 0, row
+
+
+def test_links_made_by_a_kernel_change_nothing_outside(graded_class):
+    canary = graded_class.canary
+    assert canary.read_text() == "a file of the instructor's, outside every sandbox\n"
+    assert oct(canary.stat().st_mode & 0o777) == oct(0o640)
+    for path in (graded_class.out / "autograded" / "cheat_files").rglob("*"):
+        assert not path.is_symlink(), path
+    row = _rows(graded_class.out)["cheat_files"]
+    assert row["status"] == "ok", row["reason"]
+
+
+def test_a_linked_hand_in_is_not_read(graded_class):
+    row = _rows(graded_class.out)["cheat_linked_handin"]
+    assert "symbolic link" in row["reason"]
+    assert float(row["test_calc_dark_current"] or 0) == 0
+
+
+def test_feedback_runs_no_script_of_the_student(graded_class):
+    page = (graded_class.out / "feedback" / "cheat_html" / "ccd_reduction" / "01_fits_basics.html").read_text()
+    assert "PWNED-IMG" in page
+    # The cell's source is shown escaped (&lt;script&gt;); no tag of the output survives to run.
+    assert '<script>document.title = "PWNED-SCRIPT"' not in page
+    assert "<img src=x onerror" not in page and '<img src="x" onerror' not in page
+
+
+def test_gradebook_and_grades_csv_agree_for_every_student(graded_class):
+    import subprocess
+    import sys
+
+    out = graded_class.out
+    exported = out / "agree.csv"
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "export", "--to", str(exported)], cwd=out,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = _rows(out)
+    with open(exported) as handle:
+        import csv
+
+        for entry in csv.DictReader(handle):
+            student = entry["student_id"]
+            if student in rows and rows[student]["status"] != "error":
+                assert float(entry["raw_score"]) == float(rows[student]["total"]), student

@@ -263,3 +263,13 @@ def test_the_sandboxed_runner_judges_like_the_unsandboxed_one(tmp_path, night):
                                       "import solutions\n")}
     verdicts = _judge(tmp_path, notebooks, {"a.ipynb": ["test_load_stack"]}, night, sandboxed=True)
     assert verdicts["test_load_stack"].passed, verdicts["test_load_stack"].message
+
+
+def test_each_notebook_runs_in_a_fresh_process(tmp_path, night):
+    # A patch of numpy in one notebook must not reach the next one (each has its own kernel).
+    patch = "import numpy\nnumpy.median = lambda a, axis=None, **k: numpy.mean(a, axis=axis)\n"
+    median = ("def combine_bias(filenames):\n    return np.median(np.stack([fits.getdata(f).astype(float) "
+              "for f in filenames]), axis=0)\n")
+    notebooks = {"a.ipynb": _notebook(SETUP, patch), "b.ipynb": _notebook(SETUP, median, ("grade", "test_combine_bias"))}
+    verdicts = _judge(tmp_path, notebooks, {"a.ipynb": [], "b.ipynb": ["test_combine_bias"]}, night)
+    assert verdicts["test_combine_bias"].passed, verdicts["test_combine_bias"].message
