@@ -316,8 +316,9 @@ attempts['answers_in_env'] = any(key.startswith('CCDLAB_EXPECTED') or 'answer' i
 attempts['grader_code'] = any(os.path.exists(os.path.join(os.path.dirname({str(solutions_dir)!r}), name))
                               for name in ('autograder', 'solutions', '.git', 'tests'))
 # Inside, /tmp holds only the path to this kernel's own folders (runtime sockets, working folder).
-attempts['other_scratch'] = sorted({entry for name in os.listdir('/tmp') if name.startswith('ccdlab-')
-                                    for entry in os.listdir(os.path.join('/tmp', name))} - {'runtime', 'course'})
+attempts['other_scratch'] = sorted(set(entry for name in os.listdir('/tmp') if name.startswith('ccdlab-')
+                                        for entry in os.listdir(os.path.join('/tmp', name)))
+                                    - set(['runtime', 'course']))
 try:
     socket.create_connection(('127.0.0.1', {port}), timeout=3).close()
     attempts['socket'] = True
