@@ -274,6 +274,7 @@ SECOND_FLAT_EXPTIMES_S = (1.0, 3.0, 2.0)
 
 
 def _write_raw(path, data, imagetyp, exptime):
+    """Write ``data`` (ADU) as a raw 16-bit frame with a minimal header; return the path as a str."""
     from astropy.io import fits
 
     header = fits.Header()
@@ -294,59 +295,68 @@ def second_shape(seed):
     return int(rng.integers(24, 36)), int(rng.integers(37, 50))
 
 
-def second_night(folder, seed=DEFAULT_SECOND_SEED):
-    """Write a small night with another shape and other exposure times.
+def second_description(seed=DEFAULT_SECOND_SEED):
+    """The second night as the simulator describes it (``sample_data.simulate.NightDescription``).
 
-    Its bias is low (about 100 ADU) so that many dark pixels fall below the
-    master bias: a subtraction done in uint16 wraps around.  One bias frame
-    carries a strong cosmic ray, so a mean combine differs from a median.
+    Another camera than the bundled one: its bias is low (about 100 ADU), so
+    that many dark pixels fall below the master bias and a subtraction done
+    in uint16 wraps around; a warmer chip (0 C); flats whose levels differ
+    by a factor of three; darks of 30 s.  The second bias frame carries a
+    strong cosmic ray, so a mean combine differs from a median.
+    """
+    from sample_data import simulate
+
+    shape = second_shape(seed)
+    camera = simulate.Camera(read_noise_e=8.0, bias_level_adu=100.0, bias_column_sigma_adu=1.0, ccd_temp_c=0.0)
+    return simulate.NightDescription(
+        shape=shape, seed=seed, camera=camera,
+        bias_files=tuple(f"bias{i}.fit" for i in range(5)),
+        dark_files=tuple(f"dark{i}.fit" for i in range(3)),
+        flat_files=tuple(f"flat{i}.fit" for i in range(len(SECOND_FLAT_EXPTIMES_S))),
+        science_file="science.fit",
+        dark_exptime_s=SECOND_DARK_EXPTIME_S,
+        science_exptime_s=SECOND_SCIENCE_EXPTIME_S,
+        flat_exptimes_s=SECOND_FLAT_EXPTIMES_S,
+        flat_level_range_adu=(4000.0, 12000.0),
+        planted_hits=(("bias1.fit", 5, 10, 3, 4, 6000.0),),
+        label=f"a {shape[0]}x{shape[1]} test set",
+    )
+
+
+def second_night(folder, seed=DEFAULT_SECOND_SEED):
+    """Write a small night with another shape, camera and exposure times.
+
+    The simulator renders it from :func:`second_description`: the same
+    physics as the bundled frames.  No truth file is written (the noiseless
+    patterns come from ``simulate.true_components(night=night.simulation)``).
 
     Parameters
     ----------
     folder : str or pathlib.Path
         Empty folder to write the frames into.
     seed : int
-        Seed of the noise and of the shape (:func:`second_shape`).
+        Seed of the patterns, the noise and the shape (:func:`second_shape`).
 
     Returns
     -------
     Night
+        With ``seed`` and ``simulation`` (the NightDescription) set.
     """
+    from sample_data import simulate
+
     folder = Path(folder)
-    rng = np.random.default_rng(seed)
-    ny, nx = second_shape(seed)
-    yy, xx = np.mgrid[0:ny, 0:nx]
-    bias_level = 100.0 + 3.0 * np.sin(xx / 3.0)
-    dark_rate_adu = 0.4 + 0.6 * (rng.random((ny, nx)) < 0.05) * 50.0
-    flat = 1.0 - 0.25 * (((yy - ny / 2) / ny) ** 2 + ((xx - nx / 2) / nx) ** 2) * 4
-    flat += 0.05 * np.cos(xx / 2.0)
-    sky_adu_per_s = 20.0 + 200.0 * np.exp(-(((yy - ny * 0.4) / 3.0) ** 2 + ((xx - nx * 0.7) / 4.0) ** 2))
-
-    def noisy(signal):
-        return rng.poisson(np.maximum(signal, 0)).astype(float) + rng.normal(0, 4.0, (ny, nx))
-
-    biases = []
-    for i in range(5):
-        data = bias_level + rng.normal(0, 4.0, (ny, nx))
-        if i == 1:
-            data[5:8, 10:14] += 3000.0
-        biases.append(_write_raw(folder / f"bias{i}.fit", data, "Bias Frame", 0.0))
-    darks = [
-        _write_raw(folder / f"dark{i}.fit", bias_level + noisy(dark_rate_adu * SECOND_DARK_EXPTIME_S), "Dark Frame",
-                   SECOND_DARK_EXPTIME_S)
-        for i in range(3)
-    ]
-    flats = []
-    for i, exptime in enumerate(SECOND_FLAT_EXPTIMES_S):
-        level = 4000.0 * exptime
-        signal = level * flat + dark_rate_adu * exptime
-        flats.append(_write_raw(folder / f"flat{i}.fit", bias_level + noisy(signal), "Flat Field", exptime))
-    science_signal = sky_adu_per_s * SECOND_SCIENCE_EXPTIME_S * flat + dark_rate_adu * SECOND_SCIENCE_EXPTIME_S
-    science = _write_raw(folder / "science.fit", bias_level + noisy(science_signal), "Light Frame",
-                         SECOND_SCIENCE_EXPTIME_S)
-    night = Night(folder, biases, darks, flats, science, (ny, nx), SECOND_DARK_EXPTIME_S,
-                  SECOND_SCIENCE_EXPTIME_S, f"a {ny}x{nx} test set")
+    description = second_description(seed)
+    simulate.simulate_night(folder, night=description, truth_file=False)
+    night = Night(
+        folder,
+        [str(folder / name) for name in description.bias_files],
+        [str(folder / name) for name in description.dark_files],
+        [str(folder / name) for name in description.flat_files],
+        str(folder / description.science_file),
+        description.shape, description.dark_exptime_s, description.science_exptime_s, description.label,
+    )
     night.seed = seed
+    night.simulation = description
     return night
 
 

@@ -11,7 +11,8 @@ import sys
 def _data(args):
     from sample_data import simulate
 
-    return simulate.main(out=args.out, size=args.size, seed=args.seed, force=args.force)
+    return simulate.main(out=args.out, size=args.size, seed=args.seed, gain=args.gain, read_noise=args.read_noise,
+                         force=args.force)
 
 
 def _lab(args):
@@ -63,6 +64,10 @@ def build_parser():
     data.add_argument("--out", default=None, help="folder to write into (default: the bundled sample_data/frames)")
     data.add_argument("--size", default=None, help="frame size in pixels, N or NYxNX (default: the bundled size)")
     data.add_argument("--seed", type=int, default=None, help="random seed (default: the bundled seed)")
+    data.add_argument("--gain", type=float, default=None, metavar="E_PER_ADU",
+                      help="gain of the camera in e-/ADU (default: the lab's)")
+    data.add_argument("--read-noise", type=float, default=None, metavar="E",
+                      help="read noise of the camera in e- rms (default: the lab's camera)")
     data.add_argument("--force", action="store_true", help="replace differing frames already in --out")
     data.set_defaults(run=_data)
 

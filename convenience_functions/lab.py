@@ -4,6 +4,13 @@ Every notebook and helper of the lab reads these values from here, so each
 fact is written exactly once.
 """
 
+#: The kind of camera that took the frames.  Its sensor is cooled by a
+#: Peltier element to the CCD-TEMP of the headers (-20 C); ordinary pixels of
+#: such a camera have a dark current of a few hundredths of an electron per
+#: second, in the range below.
+CAMERA_CLASS = "thermoelectrically cooled CCD"
+TYPICAL_DARK_CURRENT_E_PER_S = (0.01, 0.1)
+
 #: Detector gain in electrons per ADU.
 GAIN_E_PER_ADU = 2.0
 
@@ -20,7 +27,10 @@ FLAT_EXPTIMES_S = (2.0, 2.5, 3.0, 4.0, 5.0)
 #: Counts range (ADU) that the bias histogram is zoomed to.
 BIAS_HISTOGRAM_RANGE_ADU = (1300, 1700)
 
-#: Raw frames are unsigned 16-bit integers: this is the largest value.
+#: Raw frames are unsigned 16-bit integers: this is the largest value the
+#: camera's converter can write.  Where a pixel stops measuring light is the
+#: SATURATE keyword of a raw frame's header (the smaller of this and the
+#: pixel's full well seen through the gain); for this camera they coincide.
 SATURATION_ADU = 65535
 
 #: Names of the raw frames, as the observatory's camera software wrote them.

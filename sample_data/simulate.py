@@ -1,42 +1,54 @@
-"""Simulate one night of raw CCD frames for the data reduction lab.
+"""Simulate nights of raw CCD frames for the data reduction lab.
 
-The night holds the frames the lab needs, named and timed as the
-observatory's camera software wrote them (every name and exposure time comes
-from :mod:`convenience_functions.lab`):
+One description of a night (:class:`NightDescription`: its size, seed,
+camera, exposure times and frames) is rendered by one set of physical
+components.  The same code makes
 
-* 20 bias frames (10 taken with the R set, 10 with the V set),
-* 10 dark frames of 60 s,
-* 5 R-band twilight flats whose exposure times grow as the sky darkens,
-* one 180 s R-band frame of M101 (a face-on spiral) with field stars.
+* the bundled night (:func:`bundled_description`, names and exposure times
+  from :mod:`convenience_functions.lab`): 20 bias frames (10 taken with the
+  R set, 10 with the V set), 10 dark frames of 60 s, 5 R-band twilight
+  flats whose exposure times grow as the sky fades, and one 180 s R-band
+  frame of M101 (a face-on spiral) with field stars;
+* the grader's small second night (``autograder.checks.second_night``);
+* the small nights the tests need (``tests/conftest.py``).
 
 Each image component has its own small function below, with its unit in
-the docstring.  Patterns that belong to the camera or the scene (the bias
-columns, the dark current and its hot pixels, the flat field, the galaxy
-and the stars) come from fixed child streams of the seed, so they are the
-same in every frame and :func:`true_components` can rebuild them.  The
-noise of each frame (photon noise, read noise, cosmic rays) comes from a
-child stream keyed by the frame's position in the file list, so a frame's
-bytes do not depend on which frames were made before it.
+the docstring, and takes every camera parameter it needs as an argument.
+Patterns that belong to the camera or the scene (the bias columns, the dark
+current and its hot pixels, the flat field, the galaxy and the stars) come
+from fixed child streams of the seed, so they are the same in every frame
+and :func:`true_components` can rebuild them.  The noise of each frame
+(photon noise, read noise, cosmic rays) comes from a child stream keyed by
+the frame's position in the night's list of frames, so a frame's bytes do
+not depend on which frames were made before it.
 
 A frame is made the way a camera makes it, in electrons first::
 
-    collected_e = Poisson(rate_e_per_s * flat * t) + Poisson(dark_e_per_s * t) + cosmic_rays_e
+    exposure_e = Poisson(rate_e_per_s * flat * t) + Poisson(dark_e_per_s * t)
+    readout_e  = Poisson(charge the packet picks up while it is shifted out)
+    collected_e = min(exposure_e + readout_e + cosmic_rays_e, full_well_e)
     raw_adu = bias_adu + collected_e / gain + Normal(0, read_noise_e / gain)
     raw = clip(rint(raw_adu), 0, 65535).astype(uint16)
 
-and written as a 16-bit unsigned FITS image (BITPIX=16, BZERO=32768).
+and written as a 16-bit FITS image.  FITS has no unsigned integers: the
+file stores signed 16-bit numbers with ``BZERO = 32768`` added back on
+reading.  Cosmic rays hit during the exposure *and* during the readout, so
+even a 0 s bias frame catches a few; while it is shifted out, every charge
+packet also collects the dark current of the pixels it passes, so hot
+pixels leave faint trails in every frame, biases included.
 
 The frames come with three given master frames (master bias, dark and
 flat), made from them by the reference module and written into the same
 folder by :mod:`sample_data.given_masters`, and with a truth file written by
-the same code, holding the values a correct reduction should recover and
-the sha256 of every file.  The truth file stays with the course: it is
-written *beside* the frames' folder, never into it (:func:`truth_path`), since
-that folder is what students receive.
+the same code, holding every parameter of the night, the values a correct
+reduction should recover and the sha256 of every file.  The truth file
+stays with the course: it is written *beside* the frames' folder, never
+into it (:func:`truth_path`), since that folder is what students receive.
 
 Run ``ccdlab data --help`` for the command line; :func:`main` does the work.
 """
 
+import dataclasses
 import datetime
 import hashlib
 import io
@@ -54,7 +66,7 @@ from astropy.io import fits
 from convenience_functions import lab
 
 #: Bumped whenever a change makes the generator write different bytes.
-GENERATOR_VERSION = "1.1"
+GENERATOR_VERSION = "2.0"
 
 #: Seed of the bundled frames (the date of the night the lab's real frames were taken).
 DEFAULT_SEED = 20200131
@@ -73,14 +85,25 @@ TRUTH_SUFFIX = "_truth.json"
 MIN_SIDE = 16
 MAX_SIDE = 8192
 
-# --- camera -----------------------------------------------------------------
+# --- camera: a thermoelectrically (Peltier) cooled CCD ----------------------
+#: Dark current of an ordinary pixel at 0 C, e-/s/pixel, and the temperature
+#: step that halves it, C: silicon's dark current about halves for every
+#: 6 C of cooling.
+DARK_CURRENT_AT_0C_E_PER_S = 0.5
+DARK_CURRENT_HALVING_C = 6.0
+CCD_TEMP_C = -20.0
 BIAS_LEVEL_ADU = 1500.0
 BIAS_COLUMN_SIGMA_ADU = 4.0
 READ_NOISE_E = 10.0
-MEAN_DARK_CURRENT_E_PER_S = 0.5
+#: Charge a pixel holds before it saturates, e-.
+FULL_WELL_E = 150_000.0
+#: Time to shift out a whole frame, s.
+READOUT_S = 12.0
 HOT_PIXEL_FRACTION = 0.003
-HOT_PIXEL_CURRENT_RANGE_E_PER_S = (5.0, 100.0)
-CCD_TEMP_C = -20.0
+#: Hot pixels' dark current as multiples of an ordinary pixel's (log-uniform).
+HOT_PIXEL_FACTOR_RANGE = (10.0, 1000.0)
+#: Bits of the analogue-to-digital converter: it writes 0 .. 2**16 - 1 ADU.
+ADC_BITS = 16
 INSTRUMENT = "ccdlab simulated CCD"
 COMMENT = "Simulated frame for the ccdlab CCD data reduction lab."
 TELESCOPE = "ccdlab simulated 0.5 m"
@@ -118,8 +141,245 @@ _ROW_BLOCK = 256
 _FLATS_START = datetime.datetime(2020, 1, 31, 23, 48, 0)
 _SCIENCE_START = datetime.datetime(2020, 2, 1, 3, 21, 40)
 _BIAS_START = datetime.datetime(2020, 2, 1, 4, 2, 0)
-_READOUT_S = 12.0
 
+
+def dark_current_at(temp_c, at_0c_e_per_s=DARK_CURRENT_AT_0C_E_PER_S, halving_c=DARK_CURRENT_HALVING_C):
+    """Return the typical dark current of the camera's class at a temperature.
+
+    Parameters
+    ----------
+    temp_c : float
+        Sensor temperature, C.
+    at_0c_e_per_s : float
+        Dark current of an ordinary pixel at 0 C, e-/s/pixel.
+    halving_c : float
+        Cooling that halves the dark current, C.
+
+    Returns
+    -------
+    float
+        Dark current of an ordinary pixel, e-/s/pixel (0.05 at -20 C with
+        the defaults: a thermoelectrically cooled CCD, whose ordinary pixels
+        have 0.01-0.1 e-/s).
+    """
+    return at_0c_e_per_s * 2.0 ** (temp_c / halving_c)
+
+
+@dataclasses.dataclass(frozen=True)
+class Camera:
+    """Every parameter of the simulated camera.
+
+    The defaults describe the lab's camera, a thermoelectrically (Peltier)
+    cooled CCD run at -20 C (``lab.CAMERA_CLASS``), whose typical pixel has
+    a dark current of 0.01-0.1 e-/s.
+
+    Attributes
+    ----------
+    gain_e_per_adu : float
+        Gain, e-/ADU.
+    read_noise_e : float
+        Read noise, e- rms.
+    bias_level_adu : float
+        Mean bias level, ADU.
+    bias_column_sigma_adu : float
+        Column-to-column scatter of the bias, ADU.
+    ccd_temp_c : float
+        Sensor temperature, C (``CCD-TEMP``).
+    dark_current_e_per_s : float
+        Median dark current of the ordinary pixels, e-/s/pixel; by default
+        :func:`dark_current_at` the sensor temperature.
+    hot_pixel_fraction : float
+        Fraction of the pixels that are hot.
+    hot_pixel_factor_range : tuple of float
+        Hot pixels' dark current as multiples of ``dark_current_e_per_s``.
+    full_well_e : float
+        Charge a pixel holds, e-; beyond it the pixel saturates.
+    readout_s : float
+        Time to shift out a whole frame, s.
+    adc_bits : int
+        Bits of the converter, which writes whole counts from 0 to
+        ``2**adc_bits - 1`` ADU.
+    """
+
+    gain_e_per_adu: float = lab.GAIN_E_PER_ADU
+    read_noise_e: float = READ_NOISE_E
+    bias_level_adu: float = BIAS_LEVEL_ADU
+    bias_column_sigma_adu: float = BIAS_COLUMN_SIGMA_ADU
+    ccd_temp_c: float = CCD_TEMP_C
+    dark_current_e_per_s: float = None
+    hot_pixel_fraction: float = HOT_PIXEL_FRACTION
+    hot_pixel_factor_range: tuple = HOT_PIXEL_FACTOR_RANGE
+    full_well_e: float = FULL_WELL_E
+    readout_s: float = READOUT_S
+    adc_bits: int = ADC_BITS
+
+    def __post_init__(self):
+        if self.dark_current_e_per_s is None:
+            object.__setattr__(self, "dark_current_e_per_s", dark_current_at(self.ccd_temp_c))
+        for name in ("gain_e_per_adu", "read_noise_e", "full_well_e"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"Camera {name} must be a positive number, not {value!r}")
+        for name in ("bias_level_adu", "dark_current_e_per_s", "readout_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ValueError(f"Camera {name} must be a number >= 0, not {value!r}")
+
+    @property
+    def adc_max_adu(self):
+        """Largest count the converter writes, ADU (65535 for 16 bits)."""
+        return 2 ** self.adc_bits - 1
+
+    @property
+    def saturation_adu(self):
+        """Count above which a pixel no longer measures light, ADU (the ``SATURATE`` keyword).
+
+        The smaller of the full well seen through the gain above the bias
+        level and the converter's largest number.
+        """
+        return int(min(self.adc_max_adu, math.floor(self.bias_level_adu + self.full_well_e / self.gain_e_per_adu)))
+
+
+@dataclasses.dataclass(frozen=True)
+class NightDescription:
+    """One night: its frames, their exposure times, the camera and the sky.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` of every frame, pixels.
+    seed : int
+        Seed of the night's patterns and noise.
+    camera : Camera
+    bias_files, dark_files, flat_files : tuple of str
+        Names of the bias, dark and flat frames.
+    science_file : str
+        Name of the science frame.
+    dark_exptime_s : float
+        Exposure time of every dark, s.
+    science_exptime_s : float
+        Exposure time of the science frame, s.
+    flat_exptimes_s : tuple of float
+        Exposure time of each flat, s (one per flat file).
+    flat_level_range_adu : tuple of float
+        Range the flats' levels above the bias are drawn from, ADU: the
+        twilight fades between flats, and the exposure times only partly
+        make up for it.
+    sky_e_per_s : float
+        Sky background of the science frame before the flat, e-/s/pixel.
+    cosmic_rays_per_pixel_per_s : float
+        Rate of cosmic-ray hits, per pixel per second of exposure or readout.
+    planted_hits : tuple
+        Strong hits placed by hand: ``(file name, row, column, rows, columns,
+        e- per pixel)`` each, a block of charge (tests and the grader's
+        second night use one in a bias frame).
+    band : str
+        Filter of the flats and science frame, and of calibration frames
+        whose name does not say (``CalV-...`` says V).
+    label : str
+        Words for messages, e.g. ``'the bundled night'``.
+    """
+
+    shape: tuple
+    seed: int
+    camera: Camera = Camera()
+    bias_files: tuple = lab.BIAS_FILES
+    dark_files: tuple = lab.DARK_FILES
+    flat_files: tuple = lab.FLAT_FILES
+    science_file: str = lab.SCIENCE_FILE
+    dark_exptime_s: float = lab.DARK_EXPTIME_S
+    science_exptime_s: float = lab.SCIENCE_EXPTIME_S
+    flat_exptimes_s: tuple = lab.FLAT_EXPTIMES_S
+    flat_level_range_adu: tuple = FLAT_LEVEL_RANGE_ADU
+    sky_e_per_s: float = SKY_E_PER_S
+    cosmic_rays_per_pixel_per_s: float = COSMIC_RAYS_PER_PIXEL_PER_S
+    planted_hits: tuple = ()
+    band: str = "R"
+    label: str = "the bundled night"
+
+    def __post_init__(self):
+        object.__setattr__(self, "shape", _check_shape(self.shape))
+        object.__setattr__(self, "seed", _check_seed(self.seed))
+        if not isinstance(self.camera, Camera):
+            raise TypeError(f"camera must be a Camera, not {type(self.camera).__name__}")
+        for name in ("bias_files", "dark_files", "flat_files", "flat_exptimes_s", "planted_hits"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        if len(self.flat_exptimes_s) != len(self.flat_files):
+            raise ValueError(
+                f"flat_exptimes_s has {len(self.flat_exptimes_s)} exposure times for "
+                f"{len(self.flat_files)} flat_files"
+            )
+        for name in ("dark_exptime_s", "science_exptime_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be a positive number of seconds, not {getattr(self, name)!r}")
+        if not all(t > 0 for t in self.flat_exptimes_s):
+            raise ValueError(f"flat_exptimes_s must be positive seconds, not {self.flat_exptimes_s!r}")
+        names = self.names()
+        if len(set(names)) != len(names):
+            raise ValueError(f"the night's frame names repeat: {names}")
+        for hit in self.planted_hits:
+            if hit[0] not in names:
+                raise ValueError(f"planted hit {hit!r} names no frame of the night")
+
+    def names(self):
+        """Return the frames' names in the order of :meth:`frame_specs`."""
+        return ([*self.flat_files, self.science_file] + list(self.bias_files) + list(self.dark_files))
+
+    def frame_specs(self):
+        """Return the night's frames in a fixed order, with their header values.
+
+        Returns
+        -------
+        list of dict
+            ``name``, ``imagetyp``, ``exptime`` (s), ``filter``, ``date_obs``
+            (ISO, UTC) and ``kind`` (``bias``, ``dark``, ``flat``,
+            ``science``) per frame.  A frame's position in this list keys its
+            noise stream.
+        """
+        readout = self.camera.readout_s
+        specs = []
+        clock = _FLATS_START
+        for name, exptime in zip(self.flat_files, self.flat_exptimes_s):
+            specs.append(_spec(name, "flat", "Flat Field", exptime, self.band, clock))
+            clock += datetime.timedelta(seconds=exptime + 30.0)
+        specs.append(_spec(self.science_file, "science", "Light Frame", self.science_exptime_s, self.band,
+                           _SCIENCE_START))
+        clock = _BIAS_START
+        for name in self.bias_files:
+            specs.append(_spec(name, "bias", "Bias Frame", 0.0, _filter_of(name, self.band), clock))
+            clock += datetime.timedelta(seconds=readout)
+        for name in self.dark_files:
+            specs.append(_spec(name, "dark", "Dark Frame", self.dark_exptime_s, _filter_of(name, self.band), clock))
+            clock += datetime.timedelta(seconds=self.dark_exptime_s + readout)
+        return specs
+
+    def parameters(self):
+        """Return every parameter of the night as plain JSON-able data (for the truth file).
+
+        Shape and seed are left out: the truth file has them at its top level.
+        """
+        data = dataclasses.asdict(self)
+        del data["shape"], data["seed"]
+        return json.loads(json.dumps(data))
+
+
+def bundled_description(shape=DEFAULT_SHAPE, seed=DEFAULT_SEED, camera=None):
+    """Return the description of the lab's night (names and times from ``lab``).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` in pixels.
+    seed : int
+        Seed of the night.
+    camera : Camera, optional
+        Default: the lab's camera, ``Camera()``.
+
+    Returns
+    -------
+    NightDescription
+    """
+    return NightDescription(shape=shape, seed=seed, camera=Camera() if camera is None else camera)
 
 # =============================================================================
 # Arguments
@@ -223,11 +483,13 @@ def frame_rng(seed, index):
 # Camera components
 # =============================================================================
 
-def bias_pattern(shape, rng, level_adu=BIAS_LEVEL_ADU, column_sigma_adu=BIAS_COLUMN_SIGMA_ADU):
-    """Return the noiseless bias: a level plus a fixed column pattern.
+def bias_pattern(shape, rng, level_adu, column_sigma_adu):
+    """Return the noiseless bias offset: a level plus a fixed column pattern.
 
     Each column gets its own offset (Gaussian, ``column_sigma_adu``), on top
-    of a slow wave across the chip; a few warm columns sit tens of ADU high.
+    of a slow wave of one period across the chip (a sine with a random
+    phase, so a hump, a dip or both, depending on the seed); a few warm
+    columns sit tens of ADU high.
 
     Parameters
     ----------
@@ -243,7 +505,7 @@ def bias_pattern(shape, rng, level_adu=BIAS_LEVEL_ADU, column_sigma_adu=BIAS_COL
     Returns
     -------
     numpy.ndarray
-        ``(ny, nx)`` float32 bias, ADU.
+        ``(ny, nx)`` float32 bias offset, ADU.
     """
     ny, nx = shape
     columns = rng.normal(0.0, column_sigma_adu, nx)
@@ -256,7 +518,7 @@ def bias_pattern(shape, rng, level_adu=BIAS_LEVEL_ADU, column_sigma_adu=BIAS_COL
     return np.broadcast_to(row, (ny, nx)).copy()
 
 
-def read_noise(shape, rng, read_noise_e=READ_NOISE_E, gain=lab.GAIN_E_PER_ADU):
+def read_noise(shape, rng, read_noise_e, gain):
     """Return one read of Gaussian read noise.
 
     Parameters
@@ -280,7 +542,7 @@ def read_noise(shape, rng, read_noise_e=READ_NOISE_E, gain=lab.GAIN_E_PER_ADU):
     return noise
 
 
-def dark_current(shape, rng, mean_e_per_s=MEAN_DARK_CURRENT_E_PER_S):
+def dark_current(shape, rng, median_e_per_s):
     """Return the dark current of ordinary pixels.
 
     The current scatters by 10 % from pixel to pixel and rises by 20 % towards
@@ -292,8 +554,8 @@ def dark_current(shape, rng, mean_e_per_s=MEAN_DARK_CURRENT_E_PER_S):
         ``(ny, nx)`` in pixels.
     rng : numpy.random.Generator
         Fixed stream of the dark pattern.
-    mean_e_per_s : float
-        Mean dark current of the ordinary pixels, e-/s/pixel.
+    median_e_per_s : float
+        Median dark current of the ordinary pixels, e-/s/pixel.
 
     Returns
     -------
@@ -304,12 +566,11 @@ def dark_current(shape, rng, mean_e_per_s=MEAN_DARK_CURRENT_E_PER_S):
     scatter = rng.gamma(100.0, 0.01, shape)  # mean 1, rms 0.1
     glow = 1.0 + 0.2 * np.linspace(0.0, 1.0, nx)
     current = scatter * glow[np.newaxis, :]
-    current *= mean_e_per_s / current.mean()
+    current *= median_e_per_s / np.median(current)
     return current.astype(np.float32)
 
 
-def hot_pixels(shape, rng, fraction=HOT_PIXEL_FRACTION,
-               current_range_e_per_s=HOT_PIXEL_CURRENT_RANGE_E_PER_S):
+def hot_pixels(shape, rng, fraction, current_range_e_per_s):
     """Return the hot pixels and their dark current.
 
     Parameters
@@ -338,6 +599,31 @@ def hot_pixels(shape, rng, fraction=HOT_PIXEL_FRACTION,
     low, high = np.log(current_range_e_per_s)
     current = np.exp(rng.uniform(low, high, n_hot)).astype(np.float32)
     return mask.reshape(shape), current
+
+
+def readout_dark(dark_e_per_s, readout_s):
+    """Return the dark charge each packet collects while the frame is shifted out.
+
+    Rows are shifted one by one towards the serial register at row 0; the
+    packet that starts at row ``y`` spends ``readout_s / ny`` seconds on each
+    of rows ``y, y-1, ..., 0`` and collects their dark current, so a hot
+    pixel leaves a faint trail in the rows above it.
+
+    Parameters
+    ----------
+    dark_e_per_s : numpy.ndarray
+        ``(ny, nx)`` dark current, e-/s/pixel.
+    readout_s : float
+        Time to shift out the whole frame, s.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(ny, nx)`` float32 expected charge, e-.
+    """
+    row_time = readout_s / dark_e_per_s.shape[0]
+    return (np.cumsum(dark_e_per_s, axis=0, dtype=np.float64) * row_time).astype(np.float32)
+
 
 
 # =============================================================================
@@ -646,7 +932,7 @@ def _scene(shape, seed):
     return galaxy_p, faint, bright
 
 
-def sky_rate(shape, seed):
+def sky_rate(shape, seed, sky_e_per_s=SKY_E_PER_S):
     """Return the photon rate from the sky, the galaxy and the stars.
 
     Parameters
@@ -655,6 +941,8 @@ def sky_rate(shape, seed):
         ``(ny, nx)`` in pixels.
     seed : int
         Seed of the night.
+    sky_e_per_s : float
+        Sky background before the flat field, e-/s/pixel.
 
     Returns
     -------
@@ -666,7 +954,7 @@ def sky_rate(shape, seed):
     rate = np.empty(shape, dtype=np.float32)
     for row0 in range(0, ny, _ROW_BLOCK):
         row1 = min(ny, row0 + _ROW_BLOCK)
-        block = sky_background((row1 - row0, nx)) + galaxy(shape, row0, row1, galaxy_p)
+        block = sky_background((row1 - row0, nx), sky_e_per_s) + galaxy(shape, row0, row1, galaxy_p)
         for y, x, peak in np.concatenate([faint, bright]):
             if row0 - 100 <= y < row1 + 100:
                 add_star(block, y, x, peak, row_offset=row0)
@@ -674,8 +962,8 @@ def sky_rate(shape, seed):
     return rate
 
 
-def cosmic_rays(shape, rng, exptime_s, rate_per_pixel_per_s=COSMIC_RAYS_PER_PIXEL_PER_S):
-    """Return the charge left by cosmic rays during one exposure.
+def cosmic_rays(shape, rng, exposed_s, rate_per_pixel_per_s, e_per_pixel_range=COSMIC_RAY_E_PER_PIXEL_RANGE):
+    """Return the charge left by cosmic rays during one exposure and its readout.
 
     Each hit is a short straight track (a blob when it comes in head-on).
 
@@ -685,10 +973,12 @@ def cosmic_rays(shape, rng, exptime_s, rate_per_pixel_per_s=COSMIC_RAYS_PER_PIXE
         ``(ny, nx)`` in pixels.
     rng : numpy.random.Generator
         Noise stream of the frame.
-    exptime_s : float
-        Exposure time, s.
+    exposed_s : float
+        Time the chip collects charge: exposure time plus readout, s.
     rate_per_pixel_per_s : float
         Mean number of hits per pixel per second.
+    e_per_pixel_range : tuple of float
+        Range of the charge a hit leaves in each pixel of its track, e-.
 
     Returns
     -------
@@ -699,12 +989,12 @@ def cosmic_rays(shape, rng, exptime_s, rate_per_pixel_per_s=COSMIC_RAYS_PER_PIXE
     """
     ny, nx = shape
     charge = np.zeros(shape, dtype=np.float32)
-    n_hits = int(rng.poisson(rate_per_pixel_per_s * ny * nx * exptime_s))
+    n_hits = int(rng.poisson(rate_per_pixel_per_s * ny * nx * exposed_s))
     for _ in range(n_hits):
         y0, x0 = rng.uniform(0, ny - 1), rng.uniform(0, nx - 1)
         length = min(rng.exponential(2.0), 8.0)
         angle = rng.uniform(0.0, np.pi)
-        e_per_pix = rng.uniform(*COSMIC_RAY_E_PER_PIXEL_RANGE)
+        e_per_pix = rng.uniform(*e_per_pixel_range)
         steps = np.linspace(0.0, length, max(2, int(length * 2) + 1))
         ys = np.clip(np.rint(y0 + steps * math.sin(angle)), 0, ny - 1).astype(np.intp)
         xs = np.clip(np.rint(x0 + steps * math.cos(angle)), 0, nx - 1).astype(np.intp)
@@ -713,35 +1003,69 @@ def cosmic_rays(shape, rng, exptime_s, rate_per_pixel_per_s=COSMIC_RAYS_PER_PIXE
     return charge, n_hits
 
 
-def twilight_rates(seed):
+def twilight_rates(seed, flat_exptimes_s, level_range_adu, gain):
     """Return the twilight sky's photon rate during each flat, e-/s/pixel.
 
-    The sky fades as the flats go on; the exposure times in
-    ``lab.FLAT_EXPTIMES_S`` were chosen to make up for it, so every flat
-    lands between ``FLAT_LEVEL_RANGE_ADU`` above the bias.
+    The sky fades as the flats go on; the exposure times grow to make up for
+    it, but only partly: each flat's level above the bias is drawn from
+    ``level_range_adu``, so the flats' levels differ.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the night.
+    flat_exptimes_s : sequence of float
+        Exposure time of each flat, s.
+    level_range_adu : tuple of float
+        Range of the flats' levels, ADU.
+    gain : float
+        Gain, e-/ADU.
+
+    Returns
+    -------
+    list of float
+        Photon rate per flat, e-/s/pixel.
     """
     rng = pattern_rng(seed, _STREAM_TWILIGHT)
-    levels_adu = rng.uniform(*FLAT_LEVEL_RANGE_ADU, len(lab.FLAT_EXPTIMES_S))
-    return [
-        float(level * lab.GAIN_E_PER_ADU / t)
-        for level, t in zip(levels_adu, lab.FLAT_EXPTIMES_S)
-    ]
+    levels_adu = rng.uniform(*level_range_adu, len(flat_exptimes_s))
+    return [float(level * gain / t) for level, t in zip(levels_adu, flat_exptimes_s)]
+
 
 
 # =============================================================================
 # The whole camera
 # =============================================================================
 
-def _components(shape, seed):
+def _as_description(night=None, shape=None, seed=None):
+    """Return ``night``, or the bundled description of ``shape`` and ``seed``."""
+    if night is not None:
+        if shape is not None or seed is not None:
+            raise ValueError("give either night or shape and seed, not both")
+        if not isinstance(night, NightDescription):
+            raise TypeError(f"night must be a NightDescription, not {type(night).__name__}")
+        return night
+    return bundled_description(DEFAULT_SHAPE if shape is None else shape, DEFAULT_SEED if seed is None else seed)
+
+
+def _components(night):
     """Return the noiseless patterns as float32 arrays (the ones frames use)."""
-    bias = bias_pattern(shape, pattern_rng(seed, _STREAM_BIAS))
-    dark = dark_current(shape, pattern_rng(seed, _STREAM_DARK))
-    hot_mask, hot_current = hot_pixels(shape, pattern_rng(seed, _STREAM_HOT))
+    shape, seed, camera = night.shape, night.seed, night.camera
+    offset = bias_pattern(shape, pattern_rng(seed, _STREAM_BIAS), camera.bias_level_adu,
+                          camera.bias_column_sigma_adu)
+    dark = dark_current(shape, pattern_rng(seed, _STREAM_DARK), camera.dark_current_e_per_s)
+    low, high = camera.hot_pixel_factor_range
+    hot_mask, hot_current = hot_pixels(
+        shape, pattern_rng(seed, _STREAM_HOT), camera.hot_pixel_fraction,
+        (low * camera.dark_current_e_per_s, high * camera.dark_current_e_per_s),
+    )
     dark[hot_mask] = hot_current
+    readout = readout_dark(dark, camera.readout_s)
     flat = flat_pattern(shape, pattern_rng(seed, _STREAM_FLAT))
-    sky = sky_rate(shape, seed)
+    sky = sky_rate(shape, seed, night.sky_e_per_s)
     return {
-        "bias_adu": bias,
+        "bias_offset_adu": offset,
+        "readout_dark_e": readout,
+        "bias_adu": (offset + readout / np.float32(camera.gain_e_per_adu)).astype(np.float32),
         "dark_current_e_per_s": dark,
         "hot_pixels": hot_mask,
         "flat": flat,
@@ -749,60 +1073,41 @@ def _components(shape, seed):
     }
 
 
-def true_components(shape=DEFAULT_SHAPE, seed=DEFAULT_SEED):
+def true_components(shape=None, seed=None, *, night=None):
     """Return the noiseless patterns that the frames of a night are made from.
 
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` in pixels.
-    seed : int
-        Seed of the night.
+    shape : tuple of int, optional
+        ``(ny, nx)`` of the bundled night's description, pixels; default
+        ``DEFAULT_SHAPE``.
+    seed : int, optional
+        Seed of the bundled night's description; default ``DEFAULT_SEED``.
+    night : NightDescription, optional
+        Any night instead (then give neither ``shape`` nor ``seed``).
 
     Returns
     -------
     dict of numpy.ndarray
-        ``bias_adu`` (bias level and column pattern, ADU),
-        ``dark_current_e_per_s`` (hot pixels included, e-/s/pixel),
-        ``hot_pixels`` (bool mask), ``flat`` (relative response, median 1) and
-        ``sky_e_per_s`` (sky, galaxy and stars before the flat, e-/s/pixel).
-        All float64 except the mask; the values are exactly those used for
-        the frames.
+        ``bias_offset_adu`` (the electronics' level and column pattern, ADU),
+        ``readout_dark_e`` (dark charge collected while shifting out, e-),
+        ``bias_adu`` (what a bias frame holds without noise: the two
+        together, ADU), ``dark_current_e_per_s`` (hot pixels included,
+        e-/s/pixel), ``hot_pixels`` (bool mask), ``flat`` (relative response,
+        median 1) and ``sky_e_per_s`` (sky, galaxy and stars before the flat,
+        e-/s/pixel).  All float64 except the mask; the values are exactly
+        those used for the frames.
     """
-    shape = _check_shape(shape)
-    seed = _check_seed(seed)
-    components = _components(shape, seed)
+    components = _components(_as_description(night, shape, seed))
     return {
         name: (value if value.dtype == bool else value.astype(np.float64))
         for name, value in components.items()
     }
 
 
-def frame_specs():
-    """Return the night's frames in a fixed order, with their header values.
-
-    Returns
-    -------
-    list of dict
-        ``name``, ``imagetyp``, ``exptime`` (s), ``filter``, ``date_obs``
-        (ISO, UTC) and ``kind`` (``bias``, ``dark``, ``flat``, ``science``)
-        per frame.  A frame's position in this list keys its noise stream.
-    """
-    specs = []
-    clock = _FLATS_START
-    for name, exptime in zip(lab.FLAT_FILES, lab.FLAT_EXPTIMES_S):
-        specs.append(_spec(name, "flat", "Flat Field", exptime, "R", clock))
-        clock += datetime.timedelta(seconds=exptime + 30.0)
-    specs.append(_spec(lab.SCIENCE_FILE, "science", "Light Frame",
-                       lab.SCIENCE_EXPTIME_S, "R", _SCIENCE_START))
-    clock = _BIAS_START
-    for name in lab.BIAS_FILES:
-        specs.append(_spec(name, "bias", "Bias Frame", 0.0, _filter_of(name), clock))
-        clock += datetime.timedelta(seconds=_READOUT_S)
-    for name in lab.DARK_FILES:
-        specs.append(_spec(name, "dark", "Dark Frame", lab.DARK_EXPTIME_S, _filter_of(name), clock))
-        clock += datetime.timedelta(seconds=lab.DARK_EXPTIME_S + _READOUT_S)
-    return specs
+def frame_specs(night=None):
+    """Return the frames of ``night`` (default: the bundled night), see :meth:`NightDescription.frame_specs`."""
+    return _as_description(night).frame_specs()
 
 
 def _spec(name, kind, imagetyp, exptime, band, clock):
@@ -816,21 +1121,19 @@ def _spec(name, kind, imagetyp, exptime, band, clock):
     }
 
 
-def _filter_of(name):
-    """Return the filter letter of a calibration file name such as ``CalV-0003Dark.fit``."""
+def _filter_of(name, default):
+    """Return the filter letter of a calibration file name such as ``CalV-0003Dark.fit``, else ``default``."""
     match = re.match(r"Cal([A-Z])-", name)
-    if match is None:
-        raise ValueError(f"cannot tell the filter of calibration file {name!r}")
-    return match.group(1)
+    return default if match is None else match.group(1)
 
 
 def expose(spec, components, rng, twilight_e_per_s=None):
-    """Return the charge collected during one exposure.
+    """Return the charge collected during one exposure (readout not included).
 
     Parameters
     ----------
     spec : dict
-        One entry of :func:`frame_specs`.
+        One entry of :meth:`NightDescription.frame_specs`.
     components : dict
         From :func:`_components` (float32 patterns).
     rng : numpy.random.Generator
@@ -840,54 +1143,54 @@ def expose(spec, components, rng, twilight_e_per_s=None):
 
     Returns
     -------
-    charge : numpy.ndarray
+    numpy.ndarray
         ``(ny, nx)`` float64 collected charge, e-.
-    n_cosmic_rays : int
     """
     shape = components["bias_adu"].shape
     t = spec["exptime"]
     charge = np.zeros(shape, dtype=np.float64)
     if spec["kind"] == "bias":
-        return charge, 0
+        return charge
     if spec["kind"] == "flat":
         charge += rng.poisson(components["flat"] * np.float32(twilight_e_per_s * t))
     elif spec["kind"] == "science":
         charge += rng.poisson(components["sky_e_per_s"] * components["flat"] * np.float32(t))
     charge += rng.poisson(components["dark_current_e_per_s"] * np.float32(t))
-    n_hits = 0
-    if spec["kind"] in ("dark", "science"):
-        hits, n_hits = cosmic_rays(shape, rng, t)
-        charge += hits
-    return charge, n_hits
+    return charge
 
 
-def digitize(bias_adu, charge_e, noise_adu, gain=lab.GAIN_E_PER_ADU):
-    """Convert charge to 16-bit counts the way the camera's ADC does.
+def digitize(bias_adu, charge_e, noise_adu, gain, full_well_e, adc_max_adu):
+    """Convert charge to 16-bit counts the way the camera does.
 
     Parameters
     ----------
     bias_adu : numpy.ndarray
-        Bias pattern, ADU.
+        Bias offset, ADU.
     charge_e : numpy.ndarray
-        Collected charge, e-.
+        Collected charge, e-; a pixel holds at most ``full_well_e``.
     noise_adu : numpy.ndarray
         Read noise of this read, ADU.
     gain : float
         Gain, e-/ADU.
+    full_well_e : float
+        Charge a pixel holds, e-.
+    adc_max_adu : int
+        Largest count the converter writes, ADU.
 
     Returns
     -------
     numpy.ndarray
-        uint16 counts, ADU, clipped to 0..65535 (saturation).
+        uint16 counts, ADU, clipped to ``0..adc_max_adu``.
     """
-    counts = bias_adu + charge_e / gain + noise_adu
+    counts = bias_adu + np.minimum(charge_e, full_well_e) / gain + noise_adu
     np.rint(counts, out=counts)
-    np.clip(counts, 0, lab.SATURATION_ADU, out=counts)
+    np.clip(counts, 0, adc_max_adu, out=counts)
     return counts.astype(np.uint16)
 
 
-def frame_header(spec, seed):
-    """Return the FITS header a camera would write for one frame."""
+def frame_header(spec, night):
+    """Return the FITS header a camera would write for one frame of ``night``."""
+    camera = night.camera
     header = fits.Header()
     header["IMAGETYP"] = (spec["imagetyp"], "type of image")
     header["EXPTIME"] = (spec["exptime"], "[s] exposure time")
@@ -897,14 +1200,14 @@ def frame_header(spec, seed):
         header["OBJECT"] = ("M101", "target")
     header["INSTRUME"] = (INSTRUMENT, "camera")
     header["TELESCOP"] = (TELESCOPE, "telescope")
-    header["GAIN"] = (lab.GAIN_E_PER_ADU, "[e-/ADU] detector gain")
-    header["RDNOISE"] = (READ_NOISE_E, "[e-] read noise")
-    header["SATURATE"] = (lab.SATURATION_ADU, "[ADU] largest value")
-    header["CCD-TEMP"] = (CCD_TEMP_C, "[C] sensor temperature")
+    header["GAIN"] = (camera.gain_e_per_adu, "[e-/ADU] detector gain")
+    header["RDNOISE"] = (camera.read_noise_e, "[e-] read noise")
+    header["SATURATE"] = (camera.saturation_adu, "[ADU] counts above this are not light")
+    header["CCD-TEMP"] = (camera.ccd_temp_c, "[C] sensor temperature")
     header["XBINNING"] = (1, "binning along columns")
     header["YBINNING"] = (1, "binning along rows")
     header["BUNIT"] = ("adu", "unit of the pixel values")
-    header["SIMSEED"] = (seed, "seed of the ccdlab simulator")
+    header["SIMSEED"] = (night.seed, "seed of the ccdlab simulator")
     header["SIMVERS"] = (GENERATOR_VERSION, "version of the ccdlab simulator")
     header["COMMENT"] = COMMENT
     return header
@@ -917,18 +1220,44 @@ def frame_bytes(data, header):
     return buffer.getvalue()
 
 
-def _render(index, spec, components, twilight, seed):
-    """Make the counts of the frame at ``index`` of :func:`frame_specs`."""
-    rng = frame_rng(seed, index)
+def _planted(night, name, shape):
+    """Charge of the hits planted by hand in frame ``name``, e-."""
+    charge = np.zeros(shape, dtype=np.float64)
+    for frame, row, column, rows, columns, e_per_pixel in night.planted_hits:
+        if frame == name:
+            charge[row:row + rows, column:column + columns] += e_per_pixel
+    return charge
+
+
+def render(night, index, components, twilight):
+    """Make the counts of the frame at ``index`` of ``night.frame_specs()``.
+
+    Returns
+    -------
+    data : numpy.ndarray
+        ``(ny, nx)`` uint16 counts, ADU.
+    n_hits : int
+        Number of cosmic rays that hit it (during the exposure or the readout).
+    """
+    camera = night.camera
+    spec = night.frame_specs()[index]
+    rng = frame_rng(night.seed, index)
     rate = None
     if spec["kind"] == "flat":
-        rate = twilight[list(lab.FLAT_FILES).index(spec["name"])]
-    charge, n_hits = expose(spec, components, rng, rate)
-    noise = read_noise(charge.shape, rng)
-    return digitize(components["bias_adu"], charge, noise), n_hits
+        rate = twilight[list(night.flat_files).index(spec["name"])]
+    charge = expose(spec, components, rng, rate)
+    charge += rng.poisson(components["readout_dark_e"])
+    hits, n_hits = cosmic_rays(charge.shape, rng, spec["exptime"] + camera.readout_s,
+                               night.cosmic_rays_per_pixel_per_s)
+    charge += hits
+    charge += _planted(night, spec["name"], charge.shape)
+    noise = read_noise(charge.shape, rng, camera.read_noise_e, camera.gain_e_per_adu)
+    data = digitize(components["bias_offset_adu"], charge, noise, camera.gain_e_per_adu, camera.full_well_e,
+                    camera.adc_max_adu)
+    return data, n_hits
 
 
-def frame_data(name, shape=DEFAULT_SHAPE, seed=DEFAULT_SEED):
+def frame_data(name, shape=None, seed=None, *, night=None):
     """Make one raw frame of a night on its own, without writing anything.
 
     The counts equal those of the same file written by
@@ -937,12 +1266,13 @@ def frame_data(name, shape=DEFAULT_SHAPE, seed=DEFAULT_SEED):
     Parameters
     ----------
     name : str
-        A file name from ``lab`` (``BIAS_FILES``, ``DARK_FILES``,
-        ``FLAT_FILES`` or ``SCIENCE_FILE``).
-    shape : tuple of int
-        ``(ny, nx)`` in pixels.
-    seed : int
-        Seed of the night.
+        One of the night's file names (for the bundled night a name from
+        ``lab``: ``BIAS_FILES``, ``DARK_FILES``, ``FLAT_FILES`` or
+        ``SCIENCE_FILE``).
+    shape, seed :
+        Of the bundled night's description, as for :func:`true_components`.
+    night : NightDescription, optional
+        Any night instead.
 
     Returns
     -------
@@ -956,15 +1286,19 @@ def frame_data(name, shape=DEFAULT_SHAPE, seed=DEFAULT_SEED):
     ValueError
         If ``name`` is not one of the night's frames.
     """
-    shape = _check_shape(shape)
-    seed = _check_seed(seed)
-    specs = frame_specs()
-    names = [spec["name"] for spec in specs]
+    night = _as_description(night, shape, seed)
+    names = night.names()
     if name not in names:
-        raise ValueError(f"{name!r} is not one of the night's frames (see convenience_functions.lab)")
+        raise ValueError(f"{name!r} is not one of the frames of {night.label}: {names}")
     index = names.index(name)
-    data, _ = _render(index, specs[index], _components(shape, seed), twilight_rates(seed), seed)
-    return data, frame_header(specs[index], seed)
+    twilight = _twilight(night)
+    data, _ = render(night, index, _components(night), twilight)
+    return data, frame_header(night.frame_specs()[index], night)
+
+
+def _twilight(night):
+    return twilight_rates(night.seed, night.flat_exptimes_s, night.flat_level_range_adu,
+                          night.camera.gain_e_per_adu)
 
 
 # =============================================================================
@@ -979,32 +1313,35 @@ def _rounded(value, digits=10):
     return float(f"{value:.{digits}g}")
 
 
-def _truth(shape, seed, components, twilight, frames):
-    """Collect what a correct reduction should recover."""
-    galaxy_p, faint, bright = _scene(shape, seed)
+def _truth(night, components, twilight, frames):
+    """Collect every parameter of the night and what a correct reduction should recover."""
+    camera = night.camera
+    gain = camera.gain_e_per_adu
+    galaxy_p, faint, bright = _scene(night.shape, night.seed)
     dark = components["dark_current_e_per_s"].astype(np.float64)
     hot = components["hot_pixels"]
-    flat_levels = [r * t / lab.GAIN_E_PER_ADU for r, t in zip(twilight, lab.FLAT_EXPTIMES_S)]
+    flat_levels = [r * t / gain for r, t in zip(twilight, night.flat_exptimes_s)]
     return {
         "generator_version": GENERATOR_VERSION,
-        "seed": seed,
-        "shape": [shape[0], shape[1]],
-        "gain_e_per_adu": lab.GAIN_E_PER_ADU,
-        "read_noise_e": READ_NOISE_E,
-        "read_noise_adu": READ_NOISE_E / lab.GAIN_E_PER_ADU,
-        "saturation_adu": lab.SATURATION_ADU,
+        "seed": night.seed,
+        "shape": [night.shape[0], night.shape[1]],
+        "night": night.parameters(),
+        "gain_e_per_adu": gain,
+        "read_noise_e": camera.read_noise_e,
+        "read_noise_adu": camera.read_noise_e / gain,
+        "saturation_adu": camera.saturation_adu,
         "bias_level_adu": _rounded(components["bias_adu"].astype(np.float64).mean()),
         "mean_dark_current_e_per_s": _rounded(dark.mean()),
         "median_dark_current_e_per_s": _rounded(np.median(dark)),
         "mean_dark_current_without_hot_pixels_e_per_s": _rounded(dark[~hot].mean()),
         "n_hot_pixels": int(hot.sum()),
-        "dark_exptime_s": lab.DARK_EXPTIME_S,
-        "science_exptime_s": lab.SCIENCE_EXPTIME_S,
-        "flat_exptimes_s": list(lab.FLAT_EXPTIMES_S),
+        "dark_exptime_s": night.dark_exptime_s,
+        "science_exptime_s": night.science_exptime_s,
+        "flat_exptimes_s": list(night.flat_exptimes_s),
         "flat_twilight_e_per_s": [_rounded(r) for r in twilight],
         "flat_levels_adu": [_rounded(level) for level in flat_levels],
-        "sky_background_e_per_s": SKY_E_PER_S,
-        "sky_background_adu": SKY_E_PER_S * lab.SCIENCE_EXPTIME_S / lab.GAIN_E_PER_ADU,
+        "sky_background_e_per_s": night.sky_e_per_s,
+        "sky_background_adu": night.sky_e_per_s * night.science_exptime_s / gain,
         "galaxy": {
             "y": _rounded(galaxy_p["y"]),
             "x": _rounded(galaxy_p["x"]),
@@ -1018,6 +1355,7 @@ def _truth(shape, seed, components, twilight, frames):
         ],
         "frames": frames,
     }
+
 
 
 def _truth_text(truth):
@@ -1048,34 +1386,45 @@ def truth_path(folder):
 BUNDLED_TRUTH = truth_path(BUNDLED_DIR)
 
 
-def night_names():
-    """Return the names of the files a night's folder holds: frames, then given masters."""
-    return [spec["name"] for spec in frame_specs()] + list(lab.GIVEN_MASTER_FILES.values())
+def _has_lab_names(night):
+    """True if the night's frames carry the lab's names (then it gets the given masters)."""
+    return (night.bias_files, night.dark_files, night.flat_files, night.science_file) == (
+        tuple(lab.BIAS_FILES), tuple(lab.DARK_FILES), tuple(lab.FLAT_FILES), lab.SCIENCE_FILE)
 
 
-def simulate_night(out_dir, shape=DEFAULT_SHAPE, seed=DEFAULT_SEED, *, overwrite=False, truth_file=None):
-    """Write a night of raw frames and its given masters into ``out_dir``, and its truth file.
+def night_names(night=None):
+    """Return the names of the files a night's folder holds: frames, then given masters (lab names only)."""
+    night = _as_description(night)
+    masters = list(lab.GIVEN_MASTER_FILES.values()) if _has_lab_names(night) else []
+    return night.names() + masters
+
+
+def simulate_night(out_dir, shape=None, seed=None, *, night=None, overwrite=False, truth_file=None):
+    """Write a night of raw frames (and its given masters) into ``out_dir``, and its truth file.
 
     Frames are made and written one at a time, so even 4096 x 4096 frames
-    fit in memory.  The three given master frames are then made from them
-    by :func:`sample_data.given_masters.write_given_masters`.
+    fit in memory.  A night with the lab's file names then gets its three
+    given master frames, made from its frames by
+    :func:`sample_data.given_masters.write_given_masters`.
 
     Parameters
     ----------
     out_dir : str or pathlib.Path
         Folder to write into; created if missing.
-    shape : tuple of int
-        ``(ny, nx)`` of every frame, pixels.
-    seed : int
-        Seed of the night.
+    shape : tuple of int, optional
+        ``(ny, nx)`` of the bundled night's description, pixels.
+    seed : int, optional
+        Seed of the bundled night's description.
+    night : NightDescription, optional
+        Any night instead of the bundled one (then no ``shape`` or ``seed``).
     overwrite : bool
         Replace files of the same names.  Without it, a folder that already
         holds one of the night's files, or an existing truth file, is
         refused (:func:`main` compares bytes first and asks for ``--force``
         only when they differ).
-    truth_file : str or pathlib.Path, optional
+    truth_file : str or pathlib.Path or False, optional
         Where to write the truth; default :func:`truth_path` of ``out_dir``
-        (beside it, never inside it).
+        (beside it, never inside it); False writes none.
 
     Returns
     -------
@@ -1088,22 +1437,22 @@ def simulate_night(out_dir, shape=DEFAULT_SHAPE, seed=DEFAULT_SEED, *, overwrite
         If ``out_dir`` already holds one of the files, or the truth file
         exists, and ``overwrite`` is False.
     ValueError
-        If ``truth_file`` is inside ``out_dir``.
+        If ``truth_file`` is inside ``out_dir``, or the night is not valid.
     """
     from . import given_masters
 
-    shape = _check_shape(shape)
-    seed = _check_seed(seed)
+    night = _as_description(night, shape, seed)
     out_dir = Path(out_dir)
-    truth_file = truth_path(out_dir) if truth_file is None else Path(truth_file)
-    if out_dir.resolve() in truth_file.resolve().parents:
-        raise ValueError(
-            f"truth file {truth_file} is inside the frames folder {out_dir}: "
-            "the folder goes to students, the truth must stay beside it"
-        )
+    if truth_file is not False:
+        truth_file = truth_path(out_dir) if truth_file is None else Path(truth_file)
+        if out_dir.resolve() in truth_file.resolve().parents:
+            raise ValueError(
+                f"truth file {truth_file} is inside the frames folder {out_dir}: "
+                "the folder goes to students, the truth must stay beside it"
+            )
     if not overwrite:
-        present = [out_dir / name for name in night_names() if (out_dir / name).exists()]
-        present += [truth_file] if truth_file.exists() else []
+        present = [out_dir / name for name in night_names(night) if (out_dir / name).exists()]
+        present += [truth_file] if truth_file is not False and truth_file.exists() else []
         if present:
             raise FileExistsError(
                 f"{present[0]} already exists (and {len(present) - 1} more of the night's "
@@ -1111,12 +1460,13 @@ def simulate_night(out_dir, shape=DEFAULT_SHAPE, seed=DEFAULT_SEED, *, overwrite
             )
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    components = _components(shape, seed)
-    twilight = twilight_rates(seed)
+    components = _components(night)
+    twilight = _twilight(night)
     frames = {}
-    for index, spec in enumerate(frame_specs()):
-        data, n_hits = _render(index, spec, components, twilight, seed)
-        blob = frame_bytes(data, frame_header(spec, seed))
+    saturation = night.camera.saturation_adu
+    for index, spec in enumerate(night.frame_specs()):
+        data, n_hits = render(night, index, components, twilight)
+        blob = frame_bytes(data, frame_header(spec, night))
         (out_dir / spec["name"]).write_bytes(blob)
         frames[spec["name"]] = {
             "imagetyp": spec["imagetyp"],
@@ -1124,16 +1474,18 @@ def simulate_night(out_dir, shape=DEFAULT_SHAPE, seed=DEFAULT_SEED, *, overwrite
             "filter": spec["filter"],
             "date_obs": spec["date_obs"],
             "cosmic_rays": n_hits,
-            "n_saturated": int(np.count_nonzero(data == lab.SATURATION_ADU)),
+            "n_saturated": int(np.count_nonzero(data >= saturation)),
             "sha256": hashlib.sha256(blob).hexdigest(),
         }
-    masters = given_masters.write_given_masters(out_dir)
-    truth = _truth(shape, seed, components, twilight, frames)
-    truth["given_masters"] = {
-        Path(path).name: hashlib.sha256(Path(path).read_bytes()).hexdigest() for path in masters.values()
-    }
-    truth_file.parent.mkdir(parents=True, exist_ok=True)
-    truth_file.write_text(_truth_text(truth), encoding="utf-8")
+    truth = _truth(night, components, twilight, frames)
+    if _has_lab_names(night):
+        masters = given_masters.write_given_masters(out_dir)
+        truth["given_masters"] = {
+            Path(path).name: hashlib.sha256(Path(path).read_bytes()).hexdigest() for path in masters.values()
+        }
+    if truth_file is not False:
+        truth_file.parent.mkdir(parents=True, exist_ok=True)
+        truth_file.write_text(_truth_text(truth), encoding="utf-8")
     return truth
 
 
@@ -1145,7 +1497,18 @@ def _same_folder(a, b):
     return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
 
 
-def main(*, out=None, size=None, seed=None, force=False):
+def _positive(value, name, unit):
+    """Return ``value`` as a positive float, or raise ValueError naming the option."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number ({unit}), not {value!r}") from None
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"{name} must be a positive number ({unit}), not {value!r}")
+    return number
+
+
+def main(*, out=None, size=None, seed=None, gain=None, read_noise=None, force=False):
     """Write a simulated night (``ccdlab data``).
 
     Parameters
@@ -1157,6 +1520,10 @@ def main(*, out=None, size=None, seed=None, force=False):
         ``N`` or ``NYxNX`` in pixels; default ``DEFAULT_SHAPE``.
     seed : int, optional
         Default ``DEFAULT_SEED``.
+    gain : float, optional
+        Gain of the camera, e-/ADU; default the lab's (``Camera``).
+    read_noise : float, optional
+        Read noise of the camera, e- rms; default ``READ_NOISE_E``.
     force : bool
         Replace files whose bytes differ from the new ones.
 
@@ -1171,22 +1538,31 @@ def main(*, out=None, size=None, seed=None, force=False):
     The night is first written into a hidden staging folder inside ``out``
     and compared with what ``out`` and the truth file already hold; nothing
     is replaced unless all files are new or identical, or ``force`` is
-    given.  The bundled folder only ever receives the default seed and size.
+    given.  The bundled folder only ever receives the default night.
     Regenerating the bundled night (frames, given masters and truth) is
     ``ccdlab data``, or ``ccdlab data --force`` after a deliberate change.
+    Every parameter of the night goes into its truth file.
     """
     try:
         shape = DEFAULT_SHAPE if size is None else parse_size(size)
         seed = DEFAULT_SEED if seed is None else _check_seed(seed)
+        changes = {}
+        if gain is not None:
+            changes["gain_e_per_adu"] = _positive(gain, "--gain", "e-/ADU")
+        if read_noise is not None:
+            changes["read_noise_e"] = _positive(read_noise, "--read-noise", "e-")
+        camera = dataclasses.replace(Camera(), **changes)
+        night = bundled_description(shape, seed, camera)
     except ValueError as error:
         print(f"ccdlab data: {error}", file=sys.stderr)
         return 2
     out_dir = BUNDLED_DIR if out is None else Path(out).expanduser()
-    if _same_folder(out_dir, BUNDLED_DIR) and (shape, seed) != (DEFAULT_SHAPE, DEFAULT_SEED):
+    if _same_folder(out_dir, BUNDLED_DIR) and night != bundled_description():
         print(
-            f"ccdlab data: refusing to write seed {seed}, size {shape[0]}x{shape[1]} into the "
+            f"ccdlab data: refusing to write seed {seed}, size {shape[0]}x{shape[1]} "
+            f"(gain {camera.gain_e_per_adu:g} e-/ADU, read noise {camera.read_noise_e:g} e-) into the "
             f"bundled folder {BUNDLED_DIR}, which holds only the default set "
-            f"(seed {DEFAULT_SEED}, size {DEFAULT_SHAPE[0]}x{DEFAULT_SHAPE[1]}); "
+            f"(seed {DEFAULT_SEED}, size {DEFAULT_SHAPE[0]}x{DEFAULT_SHAPE[1]}, the lab's camera); "
             "pass --out with another folder",
             file=sys.stderr,
         )
@@ -1199,8 +1575,8 @@ def main(*, out=None, size=None, seed=None, force=False):
 
     staging = Path(tempfile.mkdtemp(prefix=".ccdlab-staging-", dir=out_dir))
     try:
-        simulate_night(staging / "night", shape, seed, truth_file=staging / "truth")
-        pairs = [(staging / "night" / name, out_dir / name) for name in night_names()]
+        simulate_night(staging / "night", night=night, truth_file=staging / "truth")
+        pairs = [(staging / "night" / name, out_dir / name) for name in night_names(night)]
         pairs.append((staging / "truth", truth_file))
         differing = [
             target for staged, target in pairs
@@ -1217,7 +1593,7 @@ def main(*, out=None, size=None, seed=None, force=False):
         existing = [target for _, target in pairs if target.exists()]
         if not differing and len(existing) == len(pairs):
             print(
-                f"ccdlab data: {out_dir} already holds these {len(frame_specs())} frames of "
+                f"ccdlab data: {out_dir} already holds these {len(night.names())} frames of "
                 f"{shape[0]}x{shape[1]} pixels (seed {seed}) and the given masters, and {truth_file} "
                 "the truth, byte for byte; nothing changed"
             )
@@ -1229,8 +1605,8 @@ def main(*, out=None, size=None, seed=None, force=False):
 
     note = f", replacing {len(differing)} differing files" if differing else ""
     print(
-        f"ccdlab data: wrote {len(frame_specs())} frames of {shape[0]}x{shape[1]} pixels "
-        f"(seed {seed}) and {len(lab.GIVEN_MASTER_FILES)} given masters to {out_dir}, "
-        f"the truth to {truth_file}{note}"
+        f"ccdlab data: wrote {len(night.names())} frames of {shape[0]}x{shape[1]} pixels "
+        f"(seed {seed}, gain {camera.gain_e_per_adu:g} e-/ADU, read noise {camera.read_noise_e:g} e-) and "
+        f"{len(lab.GIVEN_MASTER_FILES)} given masters to {out_dir}, the truth to {truth_file}{note}"
     )
     return 0

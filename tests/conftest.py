@@ -25,6 +25,13 @@ FACTORY_SEED = 20240131
 class FrameFactory:
     """Write small seeded raw frames with known noiseless components.
 
+    The camera and its patterns are the simulator's (``sample_data.simulate``):
+    a :class:`~sample_data.simulate.NightDescription` of this shape and seed,
+    with a warmer chip (0 C, so one dark measures its dark current to a few
+    percent on few pixels) and no random cosmic rays (tests plant their own).
+    Frames are rendered by the simulator's components: charge in electrons
+    with Poisson noise, read noise, gain and digitisation to uint16.
+
     Parameters
     ----------
     folder : pathlib.Path
@@ -36,13 +43,17 @@ class FrameFactory:
 
     Attributes
     ----------
+    description : sample_data.simulate.NightDescription
+        The night whose camera and patterns the frames use.
     bias_adu : numpy.ndarray
-        Noiseless bias level per pixel, ADU (about 1500 with a column
-        pattern).
+        Noiseless bias per pixel, ADU (about 1500 with a column pattern,
+        plus the dark charge collected during readout).
     dark_e_per_s : numpy.ndarray
         Dark current per pixel, e-/s, with a few hot pixels.
+    hot_pixels : numpy.ndarray
+        Mask of the hot pixels.
     flat : numpy.ndarray
-        Pixel sensitivity with median 1 (a smooth gradient plus dust).
+        Pixel sensitivity with median 1 (vignetting, dust, pixel response).
     read_noise_e : float
         Read noise, e- rms.
     gain : float
@@ -50,21 +61,24 @@ class FrameFactory:
     """
 
     def __init__(self, folder, shape=FACTORY_SHAPE, seed=FACTORY_SEED):
+        from sample_data import simulate
+
         self.folder = Path(folder)
         self.shape = tuple(shape)
-        self.gain = lab.GAIN_E_PER_ADU
-        self.read_noise_e = 8.0
+        camera = simulate.Camera(read_noise_e=8.0, ccd_temp_c=0.0, hot_pixel_fraction=0.01)
+        self.description = simulate.NightDescription(shape=self.shape, seed=seed, camera=camera,
+                                                     cosmic_rays_per_pixel_per_s=0.0, label="a test night")
+        self.camera = camera
+        self.gain = camera.gain_e_per_adu
+        self.read_noise_e = camera.read_noise_e
         self.rng = np.random.default_rng(seed)
-        ny, nx = self.shape
-        yy, xx = np.mgrid[0:ny, 0:nx]
-        self.bias_adu = 1500.0 + 4.0 * np.sin(xx / 3.0) + self.rng.normal(0.0, 2.0, self.shape)
-        self.dark_e_per_s = np.full(self.shape, 0.3)
-        self.hot_pixels = np.zeros(self.shape, dtype=bool)
-        self.hot_pixels.flat[self.rng.choice(ny * nx, size=max(1, ny * nx // 100), replace=False)] = True
-        self.dark_e_per_s[self.hot_pixels] = 40.0
-        flat = 1.0 + 0.08 * (xx / nx - 0.5) - 0.05 * (yy / ny) ** 2
-        flat[ny // 3 : ny // 3 + 3, nx // 4 : nx // 4 + 3] *= 0.85  # a dust spot
-        self.flat = flat / np.median(flat)
+        true = simulate.true_components(night=self.description)
+        self._offset_adu = true["bias_offset_adu"]
+        self._readout_e = true["readout_dark_e"]
+        self.bias_adu = true["bias_adu"]
+        self.dark_e_per_s = true["dark_current_e_per_s"]
+        self.hot_pixels = true["hot_pixels"]
+        self.flat = true["flat"]
 
     # -- writing -----------------------------------------------------------
     def write(self, name, data, exptime=None, imagetyp=None, dtype=np.uint16, **cards):
@@ -89,21 +103,30 @@ class FrameFactory:
         fits.PrimaryHDU(data.astype(dtype), header).writeto(path, overwrite=True)
         return str(path)
 
-    def _electrons_to_adu(self, electrons_expected):
-        """Photon-noisy electrons plus read noise, returned in ADU."""
-        electrons = self.rng.poisson(np.clip(electrons_expected, 0, None)).astype(float)
-        electrons += self.rng.normal(0.0, self.read_noise_e, self.shape)
-        return electrons / self.gain
+    def _render(self, electrons_expected):
+        """Counts (uint16 ADU) of a frame that collected ``electrons_expected`` (e-) on average.
+
+        Poisson noise on the exposure and on the charge collected during
+        readout, then the simulator's read noise and digitisation.
+        """
+        from sample_data import simulate
+
+        camera = self.camera
+        charge = self.rng.poisson(np.clip(electrons_expected, 0, None)).astype(float)
+        charge += self.rng.poisson(self._readout_e)
+        noise = simulate.read_noise(self.shape, self.rng, camera.read_noise_e, camera.gain_e_per_adu)
+        return simulate.digitize(self._offset_adu, charge, noise, camera.gain_e_per_adu, camera.full_well_e,
+                                 camera.adc_max_adu)
 
     # -- frame types -------------------------------------------------------
     def bias(self, name, **cards):
         """Write a bias frame (EXPTIME 0 s) and return its path."""
-        adu = self.bias_adu + self._electrons_to_adu(np.zeros(self.shape))
+        adu = self._render(np.zeros(self.shape))
         return self.write(name, adu, exptime=0.0, imagetyp="Bias Frame", **cards)
 
     def dark(self, name, exptime=lab.DARK_EXPTIME_S, **cards):
         """Write a dark frame of ``exptime`` seconds and return its path."""
-        adu = self.bias_adu + self._electrons_to_adu(self.dark_e_per_s * exptime)
+        adu = self._render(self.dark_e_per_s * exptime)
         return self.write(name, adu, exptime=exptime, imagetyp="Dark Frame", **cards)
 
     def light(self, name, exptime, sky_e_per_s, imagetyp="Light Frame", **cards):
@@ -114,7 +137,7 @@ class FrameFactory:
         ``sky_e_per_s * exptime / gain`` ADU.
         """
         electrons = (self.flat * sky_e_per_s + self.dark_e_per_s) * exptime
-        adu = self.bias_adu + self._electrons_to_adu(electrons)
+        adu = self._render(electrons)
         return self.write(name, adu, exptime=exptime, imagetyp=imagetyp, **cards)
 
     def flat_frame(self, name, exptime, sky_e_per_s=12000.0, **cards):

@@ -711,12 +711,12 @@ def test_bundled_science_recovers_true_sky(bundled):
     assert abs(np.median(z[hot])) < 1 and np.abs(z[hot]).max() < 6
 
     # 3. Subtracting the 60 s dark unscaled from the 180 s frame leaves
-    #    (180 / 60 - 1) x the dark signal: hundreds of standard errors in the
-    #    mean, and tens of sigma on every hot pixel.
+    #    (180 / 60 - 1) x the dark signal: tens of standard errors in the
+    #    mean (a cooled camera has little dark current), and many sigma on hot pixels.
     unscaled = (raw - masters["bias"] - masters["dark"]) / masters["flat"]
     z_unscaled = (unscaled - expected) / (sigma_raw / true["flat"])
-    assert np.mean(unscaled[good] - expected[good]) > 50 * standard_error
-    assert np.median(z_unscaled[hot]) > 10
+    assert np.mean(unscaled[good] - expected[good]) > 10 * standard_error
+    assert np.median(z_unscaled[hot]) > 5
 
 
 def test_bundled_calibration_matches_ccdproc(bundled):
