@@ -295,40 +295,17 @@ def second_shape(seed):
     return int(rng.integers(24, 36)), int(rng.integers(37, 50))
 
 
-def second_description(seed=DEFAULT_SECOND_SEED):
-    """The second night as the simulator describes it (``sample_data.simulate.NightDescription``).
-
-    Another camera than the bundled one: its bias is low (about 100 ADU), so
-    that many dark pixels fall below the master bias and a subtraction done
-    in uint16 wraps around; a warmer chip (0 C); flats whose levels differ
-    by a factor of three; darks of 30 s.  The second bias frame carries a
-    strong cosmic ray, so a mean combine differs from a median.
-    """
-    from sample_data import simulate
-
-    shape = second_shape(seed)
-    camera = simulate.Camera(read_noise_e=8.0, bias_level_adu=100.0, bias_column_sigma_adu=1.0, ccd_temp_c=0.0)
-    return simulate.NightDescription(
-        shape=shape, seed=seed, camera=camera,
-        bias_files=tuple(f"bias{i}.fit" for i in range(5)),
-        dark_files=tuple(f"dark{i}.fit" for i in range(3)),
-        flat_files=tuple(f"flat{i}.fit" for i in range(len(SECOND_FLAT_EXPTIMES_S))),
-        science_file="science.fit",
-        dark_exptime_s=SECOND_DARK_EXPTIME_S,
-        science_exptime_s=SECOND_SCIENCE_EXPTIME_S,
-        flat_exptimes_s=SECOND_FLAT_EXPTIMES_S,
-        flat_level_range_adu=(4000.0, 12000.0),
-        planted_hits=(("bias1.fit", 5, 10, 3, 4, 6000.0),),
-        label=f"a {shape[0]}x{shape[1]} test set",
-    )
-
-
 def second_night(folder, seed=DEFAULT_SECOND_SEED):
     """Write a small night with another shape, camera and exposure times.
 
-    The simulator renders it from :func:`second_description`: the same
-    physics as the bundled frames.  No truth file is written (the noiseless
-    patterns come from ``simulate.true_components(night=night.simulation)``).
+    The simulator renders it (``sample_data.simulate.NightDescription``):
+    the same physics as the bundled frames, another camera.  Its bias is low
+    (about 100 ADU), so that many dark pixels fall below the master bias and
+    a subtraction done in uint16 wraps around; the chip is warmer (0 C); the
+    flats' levels differ by up to a factor of three; the darks take 30 s.
+    The second bias frame carries a strong cosmic ray, so a mean combine
+    differs from a median.  No truth file is written: the noiseless patterns
+    are ``simulate.true_components(night=night.simulation)``.
 
     Parameters
     ----------
@@ -345,7 +322,21 @@ def second_night(folder, seed=DEFAULT_SECOND_SEED):
     from sample_data import simulate
 
     folder = Path(folder)
-    description = second_description(seed)
+    shape = second_shape(seed)
+    camera = simulate.Camera(read_noise_e=8.0, bias_level_adu=100.0, bias_column_sigma_adu=1.0, ccd_temp_c=0.0)
+    description = simulate.NightDescription(
+        shape=shape, seed=seed, camera=camera,
+        bias_files=tuple(f"bias{i}.fit" for i in range(5)),
+        dark_files=tuple(f"dark{i}.fit" for i in range(3)),
+        flat_files=tuple(f"flat{i}.fit" for i in range(len(SECOND_FLAT_EXPTIMES_S))),
+        science_file="science.fit",
+        dark_exptime_s=SECOND_DARK_EXPTIME_S,
+        science_exptime_s=SECOND_SCIENCE_EXPTIME_S,
+        flat_exptimes_s=SECOND_FLAT_EXPTIMES_S,
+        flat_level_range_adu=(4000.0, 12000.0),
+        planted_hits=(("bias1.fit", 5, 10, 3, 4, 6000.0),),
+        label=f"a {shape[0]}x{shape[1]} test set",
+    )
     simulate.simulate_night(folder, night=description, truth_file=False)
     night = Night(
         folder,
