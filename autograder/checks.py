@@ -766,23 +766,38 @@ def diagnose_combine_flats(func):
         stack = _stack(files)
         times = np.array([_exptime(f) for f in files])[:, None, None]
         scaled = master_dark * times / dark_exptime
-        right = np.median(stack - master_bias - scaled, axis=0)
 
         def normalized(image):
             return image / np.median(image)
 
+        def each_normalized(frames):
+            # Every flat over its own median: the flats brought to a common level of 1.
+            return frames / np.median(frames, axis=(1, 2), keepdims=True)
+
+        calibrated = stack - master_bias - scaled
+        scaled_median = np.median(each_normalized(calibrated), axis=0)
         return [
-            ("the flat was normalized by its mean: divide by the median", lambda: right / right.mean()),
-            ("the flat was not normalized: divide it by its median", lambda: right),
+            ("the flats were not scaled to a common level before combining: divide each by its own median first "
+             "(the twilight fades between flats)",
+             lambda: normalized(np.median(calibrated, axis=0))),
+            ("the flat was normalized by its mean: divide by the median",
+             lambda: scaled_median / scaled_median.mean()),
+            ("each flat was scaled by its mean: divide each by its own median",
+             lambda: normalized(np.median(calibrated / calibrated.mean(axis=(1, 2), keepdims=True), axis=0))),
+            ("the flat was not normalized: divide it by its median", lambda: np.median(calibrated, axis=0)),
+            ("the combined flat was not normalized: after combining, divide it by its median again",
+             lambda: scaled_median),
             ("the dark was not scaled to each flat's exposure time (multiply by EXPTIME_flat / dark_exptime)",
-             lambda: normalized(np.median(stack - master_bias - master_dark, axis=0))),
-            ("the dark was not subtracted from the flats", lambda: normalized(np.median(stack - master_bias, axis=0))),
+             lambda: normalized(np.median(each_normalized(stack - master_bias - master_dark), axis=0))),
+            ("the dark was not subtracted from the flats",
+             lambda: normalized(np.median(each_normalized(stack - master_bias), axis=0))),
             ("the bias was not removed from the flats",
-             lambda: normalized(np.median(stack - scaled, axis=0))),
+             lambda: normalized(np.median(each_normalized(stack - scaled), axis=0))),
             ("one exposure time was used for every flat: read EXPTIME from each flat's header",
-             lambda: normalized(np.median(stack - master_bias - master_dark * times[0] / dark_exptime, axis=0))),
+             lambda: normalized(np.median(each_normalized(stack - master_bias - master_dark * times[0] / dark_exptime),
+                                          axis=0))),
             ("averaged with the mean instead of the median",
-             lambda: normalized((stack - master_bias - scaled).mean(axis=0))),
+             lambda: normalized(each_normalized(calibrated).mean(axis=0))),
         ]
 
     return _diagnose_master(

@@ -146,8 +146,8 @@ def write_given_masters(folder):
                  "minus master bias, ADU"),
         "flat": (master_flat, master_header(flat_files, "Master Flat", "", "dimensionless: relative response",
                                             False),
-                 f"Median of {len(flat_files)} flats ({flat_times[0]:g}-{flat_times[-1]:g} s) minus bias "
-                 "and scaled dark, over its median"),
+                 f"Median of {len(flat_files)} flats ({flat_times[0]:g}-{flat_times[-1]:g} s) less bias, "
+                 "scaled dark, each over its median"),
     }
     written = {}
     with tempfile.TemporaryDirectory(prefix="ccdlab-masters-") as scratch:

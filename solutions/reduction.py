@@ -7,8 +7,8 @@ The steps, in the order the lab takes them:
 3. :func:`combine_bias` -- median master bias, ADU.
 4. :func:`combine_darks` -- median of bias-subtracted darks, ADU in the
    darks' own exposure time.
-5. :func:`combine_flats` -- bias- and dark-subtracted flats, median
-   combined and normalized to a median of 1.
+5. :func:`combine_flats` -- bias- and dark-subtracted flats, each scaled
+   to a median of 1, median combined and normalized to a median of 1.
 6. :func:`save_fits` -- write a product as float32 with a HISTORY card.
 7. :func:`process_data` -- calibrate a raw science frame and write it.
 
@@ -582,8 +582,16 @@ def combine_flats(filenames, master_bias, master_dark, dark_exptime):
     """Combine flat frames into a flat field normalized to a median of 1.
 
     Each flat has the master bias subtracted and the master dark scaled to
-    that flat's own exposure time subtracted; the results are
-    median-combined and divided by their median.
+    that flat's own exposure time subtracted, and is then divided by its own
+    median, so that every flat has a level of 1; the scaled flats are
+    median-combined and the result is divided by its median.
+
+    Twilight flats do not share one level: the sky fades between them, and
+    longer exposures make up for it only roughly.  A median of unscaled
+    flats would pick, pixel by pixel, mostly the one frame whose level is in
+    the middle, and so average almost nothing; scaled to a common level, the
+    flats differ only by noise and the median uses all of them (ccdproc's
+    ``combine(..., scale=inverse_median)``).
 
     Parameters
     ----------
@@ -610,8 +618,9 @@ def combine_flats(filenames, master_bias, master_dark, dark_exptime):
     ValueError
         If ``filenames`` is empty, a file is not FITS, a shape differs,
         ``master_bias`` or ``master_dark`` does not match the frames, a
-        flat has no positive EXPTIME, ``dark_exptime`` is not positive, or
-        the combined flat's median is not positive.
+        flat has no positive EXPTIME, ``dark_exptime`` is not positive, or a
+        flat's median (or the combined flat's) is not positive after bias and
+        dark subtraction (the message names the flat).
     TypeError
         If a master is not a numeric array, ``dark_exptime`` is not a
         number, or ``filenames`` is a single name.
@@ -622,14 +631,22 @@ def combine_flats(filenames, master_bias, master_dark, dark_exptime):
     dark = _check_image(master_dark, "master_dark", stack.shape[1:], "filenames")
     for index, (header, path) in enumerate(zip(headers, paths)):
         flat_exptime = _exposure_time(header, os.fspath(path), "filenames")
+        # Remove the bias and this flat's dark signal, then scale the flat to a level of 1.
         stack[index] -= bias
         stack[index] -= _scale_dark(dark, flat_exptime, dark_exptime)
+        level = np.median(stack[index])
+        if not level > 0:  # also catches NaN
+            raise ValueError(
+                f"filenames: flat '{os.fspath(path)}' has median {level} ADU after bias and dark "
+                "subtraction; a flat needs a positive level"
+            )
+        stack[index] /= level
     combined = _median_of_own_stack(stack)
     level = np.median(combined)
     if not level > 0:  # also catches NaN
         raise ValueError(
             f"the combined flat from filenames {[os.fspath(p) for p in paths]} has median "
-            f"{level} ADU after bias and dark subtraction; a flat needs a positive level"
+            f"{level}; a flat needs a positive level"
         )
     combined /= level
     return combined

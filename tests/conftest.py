@@ -157,8 +157,9 @@ class FrameFactory:
         yy, xx = np.mgrid[0:ny, 0:nx]
         galaxy = 60.0 * np.exp(-((yy - ny / 2) ** 2 + (xx - nx / 2) ** 2) / (2 * 4.0**2))
         sky = 20.0 + galaxy
-        # Twilight fades: later flats get longer exposures and reach similar counts.
-        flat_rates = [24000.0 / t for t in flat_exptimes]
+        # Twilight fades: later flats get longer exposures, which make up for it only
+        # partly, so the flats' levels differ (by 30 % here).
+        flat_rates = [24000.0 * (1.0 - 0.15 * i) / t for i, t in enumerate(flat_exptimes)]
         return {
             "bias": [self.bias(f"bias{i:02d}.fit") for i in range(n_bias)],
             "dark": [self.dark(f"dark{i:02d}.fit") for i in range(n_dark)],

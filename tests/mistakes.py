@@ -85,15 +85,22 @@ def combine_darks_wrong_axis(filenames, master_bias):
     return np.median(solutions.load_stack(filenames) - master_bias, axis=2)
 
 
-def _flat_stack(filenames, master_bias, master_dark, dark_exptime, scale_dark=True, remove_bias=True):
+def _flat_stack(filenames, master_bias, master_dark, dark_exptime, scale_dark=True, remove_bias=True,
+                scale_flats=True):
     frames = []
     for name in filenames:
         flat = fits.getdata(name).astype(float)
         if remove_bias:
             flat = flat - master_bias
         ratio = fits.getheader(name)["EXPTIME"] / dark_exptime if scale_dark else 1.0
-        frames.append(flat - master_dark * ratio)
+        flat = flat - master_dark * ratio
+        frames.append(flat / np.median(flat) if scale_flats else flat)
     return np.median(np.array(frames), axis=0)
+
+
+def combine_flats_unscaled(filenames, master_bias, master_dark, dark_exptime):
+    combined = _flat_stack(filenames, master_bias, master_dark, dark_exptime, scale_flats=False)
+    return combined / np.median(combined)
 
 
 def combine_flats_mean_normalized(filenames, master_bias, master_dark, dark_exptime):
@@ -223,6 +230,7 @@ WRONG_ANSWERS = {
     ],
     "combine_flats": [
         (combine_flats_mean_normalized, "normalized by its mean"),
+        (combine_flats_unscaled, "not scaled to a common level before combining"),
         (combine_flats_unscaled_dark, "dark was not scaled"),
         (combine_flats_with_bias, "bias was not removed"),
     ],

@@ -85,7 +85,9 @@ def _reduce_with_ccdproc(night):
         frame = ccdproc.subtract_bias(CCDData.read(name, unit="adu"), bias)
         return ccdproc.subtract_dark(frame, dark, exposure_time="EXPTIME", exposure_unit=u.s, scale=True)
 
-    flat = ccdproc.combine([bias_and_dark(name) for name in night["flat"]], method="median")
+    # The textbook recipe: each flat scaled to a common level (its median) before the median combine.
+    flat = ccdproc.combine([bias_and_dark(name) for name in night["flat"]], method="median",
+                           scale=lambda data: 1.0 / np.ma.median(data))
     science = bias_and_dark(night["science"])
     # ccdproc divides by the flat's mean unless told otherwise; the lab uses the median.
     science = ccdproc.flat_correct(science, flat, norm_value=np.median(flat.data))
@@ -242,7 +244,26 @@ def test_combine_darks_matches_ccdproc_and_truth(frames, night):
 def test_combine_flats_matches_ccdproc(night, tmp_path):
     ours = reduce_with_solutions(night, tmp_path / "out")
     theirs = reduce_with_ccdproc(night)
-    np.testing.assert_allclose(ours["flat"], theirs["flat"], rtol=1e-5, atol=0)
+    np.testing.assert_allclose(ours["flat"], theirs["flat"], rtol=1e-6, atol=0)
+
+
+def test_combine_flats_is_an_independent_scaled_median(night):
+    # Written again from the recipe, in float64: bias and scaled dark off each
+    # flat, each over its own median, median of the scaled flats, over its median.
+    bias = solutions.combine_bias(night["bias"])
+    dark = solutions.combine_darks(night["dark"], bias)
+    scaled = []
+    for name in night["flat"]:
+        with fits.open(name) as hdulist:
+            flat = hdulist[0].data.astype(np.float64) - bias - dark * hdulist[0].header["EXPTIME"] / lab.DARK_EXPTIME_S
+        scaled.append(flat / np.median(flat))
+    expected = np.median(scaled, axis=0)
+    expected /= np.median(expected)
+    ours = solutions.combine_flats(night["flat"], bias, dark, lab.DARK_EXPTIME_S)
+    np.testing.assert_allclose(ours, expected, rtol=1e-6, atol=0)
+    # The factory's flats differ in level, so leaving out the scaling shows.
+    unscaled = np.median([s * np.median(fits.getdata(n) - bias) for s, n in zip(scaled, night["flat"])], axis=0)
+    assert not np.allclose(ours, unscaled / np.median(unscaled), rtol=1e-4, atol=0)
 
 
 def test_combine_flats_is_normalized_by_its_median_not_its_mean(frames, night):
@@ -265,13 +286,11 @@ def test_combine_flats_subtracts_the_dark_scaled_to_each_flat(frames, night):
     bias = solutions.combine_bias(night["bias"])
     dark = np.full(frames.shape, 500.0)  # ADU in 100 s
     flat = solutions.combine_flats(night["flat"], bias, dark, 100.0)
-    expected = np.median(
-        [
-            fits.getdata(name).astype(float) - bias - dark * fits.getheader(name)["EXPTIME"] / 100.0
-            for name in night["flat"]
-        ],
-        axis=0,
-    )
+    calibrated = [
+        fits.getdata(name).astype(float) - bias - dark * fits.getheader(name)["EXPTIME"] / 100.0
+        for name in night["flat"]
+    ]
+    expected = np.median([image / np.median(image) for image in calibrated], axis=0)
     np.testing.assert_allclose(flat, expected / np.median(expected), rtol=1e-5)
 
 
@@ -648,9 +667,18 @@ def test_bundled_master_flat_matches_true_flat(bundled):
     rng = np.random.default_rng(1)
     noisy = levels + rng.standard_normal(levels.shape) * np.sqrt(levels / gain + read_adu**2 + 1 / 12)
     noisy -= rng.normal(0.0, np.std(reduced["bias"] - true["bias_adu"]), levels.shape[1])
-    simulated = np.median(noisy, axis=0)
+    scaled = noisy / np.median(noisy, axis=1, keepdims=True)
+    simulated = np.median(scaled, axis=0)
     expected_rms = float(np.std(simulated / np.median(simulated) - flat.ravel()))
     assert residual.std() == pytest.approx(expected_rms, rel=0.05)
+    # The best any combination of these flats can do is their scaled mean
+    # (the median gives up some of it to ignore outliers): within 1.3 times.
+    ideal = scaled.mean(axis=0)
+    ideal_rms = float(np.std(ideal / np.median(ideal) - flat.ravel()))
+    assert residual.std() <= 1.3 * ideal_rms
+    # A median of the unscaled flats mostly picks the middle one: far noisier.
+    unscaled = np.median(noisy, axis=0)
+    assert np.std(unscaled / np.median(unscaled) - flat.ravel()) > 1.3 * ideal_rms
     # Normalized to the right level: the mean residual is a small fraction of
     # the per-pixel noise (normalizing by the mean would shift it by ~1 rms).
     assert abs(residual.mean()) < 0.1 * expected_rms
