@@ -21,6 +21,7 @@ unchanged (``--force`` regrades them all) and never duplicates a row.
 """
 
 import concurrent.futures
+import contextlib
 import json
 import multiprocessing
 import os
@@ -152,6 +153,8 @@ def grade_all(submissions, executor, *, cell_timeout, progress=True, **task_opti
                     reasons=[f"the grader crashed: {type(outcome).__name__}: {outcome}"],
                 )
             failures += outcome.status != "ok"
+            if outcome.status != "ok" and progress:
+                bar.write(f"  {outcome.student_id}: {outcome.status}: {outcome.reason[:200]}", file=sys.stderr)
             postfix = {"failures": failures}
             if getattr(executor, "retried", 0):
                 postfix["retried"] = executor.retried
@@ -205,7 +208,40 @@ def merge_result(out, submission, result):
             gradebook.db.commit()
 
 
-def record_result(out, submission, result):
+#: Kernel banners, library warnings and nbgrader's messages of each student, kept out of the terminal.
+LOG_FILE = "grading.log"
+
+
+@contextlib.contextmanager
+def _warnings_to_log(out):
+    """Library warnings of the coordinator (SQLAlchemy's, nbgrader's) go to RESULTS/grading.log."""
+    import warnings
+
+    with open(out / LOG_FILE, "a", encoding="utf-8") as handle, warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = lambda message, category, filename, lineno, file=None, line=None: handle.write(
+            warnings.formatwarning(message, category, filename, lineno, line))
+        yield
+
+
+def _append_log(out, result):
+    text = getattr(result, "log", "") or ""
+    with open(out / LOG_FILE, "a", encoding="utf-8") as handle:
+        handle.write(f"===== {result.student_id}: {result.status} {result.reason}\n{text}\n")
+
+
+def refresh_feedback(out, student_ids):
+    """Write the feedback of ``student_ids`` again from the gradebook (after hand grading)."""
+    from nbgrader.converters import GenerateFeedback
+
+    for student_id in student_ids:
+        try:
+            grading.run_converter(GenerateFeedback, out, student_id=student_id, force=True)
+        except grading.GradingError as error:
+            print(f"ccdlab grade: {student_id}: feedback not refreshed: {error}", file=sys.stderr)
+
+
+def record_result(out, submission, result, version=""):
     """Merge one student's result into RESULTS; return their state entry.
 
     A failure here (a result nbgrader cannot save) costs only this student:
@@ -213,6 +249,7 @@ def record_result(out, submission, result):
     """
     entry = {
         "fingerprint": result.fingerprint,
+        "course": version,
         "status": result.status,
         "reason": result.reason,
         "scores": result.scores,
@@ -286,11 +323,21 @@ def main(*, submissions, out, jobs=None, timeout=worker.DEFAULT_CELL_TIMEOUT_S, 
     sandbox = _sandbox_mode(sandbox)
     if sandbox is None:
         return 2
+    with _warnings_to_log(out):
+        return _grade_class(out, submissions, found, executor, jobs, timeout, force, progress, sandbox)
+
+
+def _grade_class(out, submissions, found, executor, jobs, timeout, force, progress, sandbox):
+    """The part of :func:`main` after the arguments are checked."""
     executor = executor or LocalExecutor(jobs or os.cpu_count() or 1)
     course.ensure_tools_on_path()
     prepare_results_course(out)
     state = _load_state(out)
-    todo = [s for s in found if force or state.get(s.student_id, {}).get("fingerprint") != s.fingerprint()]
+    version = course.fingerprint()
+    stale = {s.student_id for s in found if s.student_id in state and state[s.student_id].get("course") != version
+             and state[s.student_id].get("fingerprint") == s.fingerprint()}
+    todo = [s for s in found if force or state.get(s.student_id, {}).get("fingerprint") != s.fingerprint()
+            or s.student_id in stale]
     reused = len(found) - len(todo)
     graded_ids = {s.student_id for s in found}
     grade_ids = report.grade_ids_in_order()
@@ -298,14 +345,20 @@ def main(*, submissions, out, jobs=None, timeout=worker.DEFAULT_CELL_TIMEOUT_S, 
     try:
         for submission, result in grade_all(todo, executor, cell_timeout=timeout, progress=progress,
                                             sandbox=sandbox, seed=seed):
-            state[result.student_id] = record_result(out, submission, result)
+            state[result.student_id] = record_result(out, submission, result, version)
+            _append_log(out, result)
             _save_state(out, state)
             # Written as results arrive: an interrupted run keeps what it graded.
             report.write_csv(out / report.CSV_FILE, _rows(state, graded_ids), grade_ids)
     except ExecutorError as error:
         print(f"ccdlab grade: {error}", file=sys.stderr)
         return 2
+    # The feedback a worker wrote knows no hand grade: write it again where the gradebook has one.
+    refresh_feedback(out, sorted(grading.hand_graded(out, graded_ids)))
     rows = _rows(state, graded_ids)
+    for student, scores in grading.gradebook_scores(out, graded_ids).items():
+        if rows[student].get("status") != "error":
+            rows[student] = dict(rows[student], scores=scores)  # hand grades included, pending marked
     report.write_csv(out / report.CSV_FILE, rows, grade_ids)
     report.write_summary_plot(out / report.SUMMARY_FILE, rows, grade_ids)
     statuses = {}
@@ -314,6 +367,8 @@ def main(*, submissions, out, jobs=None, timeout=worker.DEFAULT_CELL_TIMEOUT_S, 
     counts = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
     retried = getattr(executor, "retried", None)
     graded = f"{len(todo)} graded" + (f" ({retried} retried)" if retried is not None else "")
+    if stale:
+        graded += f" ({len(stale)} again because the course changed since they were graded)"
     print(
         f"ccdlab grade: {graded}, {reused} unchanged and reused ({counts}); "
         f"wrote {out / report.CSV_FILE}, {out / report.SUMMARY_FILE}, feedback in {out / 'feedback'}"

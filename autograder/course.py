@@ -36,6 +36,26 @@ HIDDEN_TEST_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 IGNORED = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "Reduced_data"]
 
 
+#: What grading depends on besides the submission: if any of it changes, so may the grades.
+COURSE_FILES = ("solutions/ccd_reduction/*.ipynb", "labs/ccd_reduction/*.ipynb", "autograder/*.py",
+                "convenience_functions/*.py", "solutions/*.py", "sample_data/frames_truth.json")
+
+
+def fingerprint(root=REPO_ROOT):
+    """A digest of the notebooks (points included), grader code and frame checksums at ``root``.
+
+    Read afresh at each call (a few milliseconds).
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for pattern in COURSE_FILES:
+        for path in sorted(Path(root).glob(pattern)):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def ensure_tools_on_path():
     """Put this interpreter's scripts folder first on ``PATH``.
 

@@ -72,24 +72,9 @@ class CourseMismatch(RuntimeError):
     """A worker's copy of the course differs from the coordinator's."""
 
 
-#: What a worker grades with, beside the submission: if any of it differs
-#: from the coordinator's copy, the grades would too.
-_COURSE_FILES = ("solutions/ccd_reduction/*.ipynb", "labs/ccd_reduction/*.ipynb", "autograder/*.py",
-                 "convenience_functions/*.py", "solutions/*.py", "sample_data/frames_truth.json")
-
-
-def course_fingerprint(root=course.REPO_ROOT):
-    """A digest of the notebooks, grader code and frame checksums at ``root``.
-
-    Read afresh at each call (a few milliseconds), so that a checkout updated
-    under a long-lived worker is noticed.
-    """
-    digest = hashlib.sha256()
-    for pattern in _COURSE_FILES:
-        for path in sorted(Path(root).glob(pattern)):
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+#: What a worker grades with (see :func:`autograder.course.fingerprint`).
+_COURSE_FILES = course.COURSE_FILES
+course_fingerprint = course.fingerprint
 
 
 def parse_scheduler(text):

@@ -21,6 +21,7 @@ The steps, in order:
 6. :func:`_collect` -- scores from the scratch gradebook, feedback HTML.
 """
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -67,6 +68,8 @@ class StudentResult:
     feedback: dict = dataclasses.field(default_factory=dict)
     #: grade_id -> {"grade_id", "passed", "message"}: the comparator's verdicts
     verdicts: dict = dataclasses.field(default_factory=dict)
+    #: What the kernels and libraries wrote to standard error while grading (for RESULTS/grading.log)
+    log: str = ""
     seconds: float = 0.0
 
     @property
@@ -152,10 +155,13 @@ def inspect_notebooks(submission, release_root=course.REPO_ROOT):
             if match:
                 module = next(group for group in match.groups() if group)
                 flags["flagged"].append(f"{name}: imports the instructor's {module}")
+    flags["flagged"] += getattr(submission, "flags", [])
+    if getattr(submission, "notes", []):
+        flags.setdefault("note", []).extend(submission.notes)
     if submission.extra_files:
         shown = ", ".join(submission.extra_files[:5])
         more = f" and {len(submission.extra_files) - 5} more" if len(submission.extra_files) > 5 else ""
-        flags["note"] = [f"files beside the notebooks not graded: {shown}{more}"]
+        flags.setdefault("note", []).append(f"files beside the notebooks not graded: {shown}{more}")
     return readable, {key: value for key, value in flags.items() if value}
 
 
@@ -411,6 +417,45 @@ def grade_submission(submission, *, cell_timeout=DEFAULT_CELL_TIMEOUT_S, source_
     -------
     StudentResult
     """
+    with _stderr_to_log() as log:
+        result = _grade(submission, cell_timeout, source_root, data_source, keep_scratch, sandbox, seed)
+    result.log = log.text
+    return result
+
+
+class _Log:
+    text = ""
+
+
+@contextlib.contextmanager
+def _stderr_to_log(limit=200_000):
+    """Send this process's standard output and error (and its kernels') to a file; keep its end as ``.text``."""
+    import sys
+    import warnings
+
+    log = _Log()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+    with tempfile.TemporaryFile() as capture, warnings.catch_warnings():
+        warnings.simplefilter("default")
+        for fd in saved:
+            os.dup2(capture.fileno(), fd)  # the kernels inherit both
+        try:
+            yield log
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            for fd, kept in saved.items():
+                os.dup2(kept, fd)
+                os.close(kept)
+            capture.seek(0, os.SEEK_END)
+            size = capture.tell()
+            capture.seek(max(0, size - limit))
+            log.text = capture.read().decode("utf-8", "replace")
+
+
+def _grade(submission, cell_timeout, source_root, data_source, keep_scratch, sandbox, seed):
     from convenience_functions.paths import DATA_ENV_VAR, data_dir
 
     from . import judging

@@ -404,6 +404,16 @@ def cheat_linked_handin_builder(target):
     return cheat_linked_handin
 
 
+def renamed(folder):
+    """A perfect student whose course site renamed 01 and handed 02 in twice under other names."""
+    notebooks = _sources()
+    notebooks["01_fits_basics-1.ipynb"] = notebooks.pop("01_fits_basics.ipynb")
+    histogram = notebooks.pop("02_histogram.ipynb")
+    notebooks["02_histogram (1).ipynb"] = histogram
+    notebooks["02_histogram_late.ipynb"] = histogram
+    write_student(folder, "renamed", notebooks)
+
+
 STUDENTS = [correct, blank, mistake_bias_mean, mistake_unscaled_dark, mistake_dark_with_bias, mistake_flat_mean,
             hostile_loop, hostile_exit, hostile_flood, hostile_rmdata, hostile_points, hostile_patch, hostile_json,
             hostile_missing, hostile_pass, zipped, not_a_zip]
@@ -435,6 +445,7 @@ EXPECTED = {
     "hack_flood": ("ok", {}),
     "hack_escape": ("ok", {}),
     "cheat_kernel": ("flagged", {"*": ZERO}),
+    "renamed": ("flagged", {}),
     "cheat_html": ("ok", {}),
     "cheat_files": ("ok", {}),
     "cheat_linked_handin": ("unreadable_notebook", {"03_dark_current": ZERO}),

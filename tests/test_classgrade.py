@@ -35,3 +35,12 @@ def test_grades_csv_is_written_from_the_entries(tmp_path):
     report.write_csv(tmp_path / "g.csv", rows, grade_ids)
     (row,) = report.read_csv(tmp_path / "g.csv")
     assert float(row["total"]) == 1.0 and float(row["max_total"]) == sum(p for _, p in grade_ids)
+
+
+def test_the_summary_plot_shows_pending_hand_grades(tmp_path):
+    grade_ids = report.grade_ids_in_order()
+    manual = grade_ids[4]
+    rows = {"a": {"scores": {manual[0]: [None, manual[1], True]}}, "b": {"scores": {manual[0]: [2.0, manual[1], False]}}}
+    report.write_summary_plot(tmp_path / "s.png", rows, grade_ids)
+    assert (tmp_path / "s.png").stat().st_size > 10_000
+    assert report.pending(rows["a"], grade_ids) == 1 and report.total(rows["a"], grade_ids) == 0

@@ -44,7 +44,7 @@ def test_csv_has_one_row_per_student_and_the_columns(graded):
     assert sorted(r["student_id"] for r in rows) == sorted(classbatch.EXPECTED)
     assert len(rows) == len({r["student_id"] for r in rows})
     grade_ids = [grade_id for _, grade_id, _, _ in classbatch.grade_cells()]
-    assert list(rows[0]) == ["student_id"] + grade_ids + ["total", "max_total", "status", "reason"]
+    assert list(rows[0]) == ["student_id"] + grade_ids + report.TAIL_COLUMNS
     assert all(float(r["max_total"]) == 100 for r in rows)
 
 
@@ -79,6 +79,52 @@ def test_grading_again_reuses_unchanged_students(graded, batch, capsys):
     assert ccdlab(["grade", str(batch), "--out", str(graded), "--jobs", "2", "--timeout", TIMEOUT]) == 0
     assert "0 graded" in capsys.readouterr().out
     assert (graded / report.CSV_FILE).read_text() == before
+
+
+def test_hand_grades_reach_grades_csv_and_feedback_and_pending_is_not_zero(graded, batch, capsys):
+    from nbgrader.api import Gradebook
+
+    from autograder import course
+
+    manual = [grade_id for _, grade_id, _, is_manual in classbatch.grade_cells() if is_manual]
+    before = _rows(graded)["correct"]
+    assert int(before["pending"]) == len(manual) and all(before[grade_id] == "" for grade_id in manual)
+    url = course.nbgrader_config(root=graded).CourseDirectory.db_url
+    with Gradebook(url, course.COURSE_ID) as gradebook:
+        grade = gradebook.find_grade("xlim_answer", "02_histogram", course.ASSIGNMENT_ID, "correct")
+        grade.manual_score = 3.5
+        comment = gradebook.find_comment("xlim_answer", "02_histogram", course.ASSIGNMENT_ID, "correct")
+        comment.manual_comment = "Right: the outliers stretch the automatic range (HAND-COMMENT)"
+        gradebook.db.commit()
+    assert ccdlab(["grade", str(batch), "--out", str(graded), "--jobs", "2", "--timeout", TIMEOUT]) == 0
+    assert "0 graded" in capsys.readouterr().out
+    after = _rows(graded)["correct"]
+    assert after["xlim_answer"] == "3.5" and int(after["pending"]) == len(manual) - 1
+    assert float(after["total"]) == float(before["total"]) + 3.5
+    page = (graded / "feedback" / "correct" / course.ASSIGNMENT_ID / "02_histogram.html").read_text()
+    assert "HAND-COMMENT" in page and "3.5 / 4.0" in page
+
+
+def test_a_student_graded_with_another_version_of_the_course_is_graded_again(graded, batch, capsys):
+    import json
+
+    from autograder import classgrade
+
+    state_file = graded / classgrade.STATE_FILE
+    before = (graded / report.CSV_FILE).read_text()
+    state = json.loads(state_file.read_text())
+    state["correct"]["course"] = "0" * 64  # as if solutions/ had changed since
+    state_file.write_text(json.dumps(state))
+    assert ccdlab(["grade", str(batch), "--out", str(graded), "--jobs", "2", "--timeout", TIMEOUT]) == 0
+    printed = capsys.readouterr().out
+    assert "1 graded (1 again because the course changed" in printed
+    assert (graded / report.CSV_FILE).read_text() == before
+
+
+def test_a_renamed_hand_in_is_graded_and_a_double_one_flagged(graded):
+    row = _rows(graded)["renamed"]
+    assert "01_fits_basics-1.ipynb graded as 01_fits_basics.ipynb" in row["reason"]
+    assert "02_histogram (1).ipynb and 02_histogram_late.ipynb" in row["reason"]
 
 
 def test_grade_fails_clearly_on_bad_folders(tmp_path, capsys):
