@@ -9,6 +9,7 @@ scanned the same way and is not written when it leaks.
 """
 
 import difflib
+import logging
 import shutil
 import sys
 import tempfile
@@ -17,12 +18,25 @@ from pathlib import Path
 
 import nbformat
 
-from . import course, leaks
+from . import course, course_checks, leaks
 from .leaks import secret_lines  # noqa: F401  (part of this module's interface)
 
 
 class ReleaseError(RuntimeError):
     """nbgrader could not generate the student version."""
+
+
+class _NbgraderMessages(logging.Handler):
+    """nbgrader's own error messages ("No end solution statement found", ...), kept for the TA."""
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.lines = []
+
+    def emit(self, record):
+        text = record.getMessage().strip()
+        if text and "see the the above traceback" not in text and "above traceback" not in text:
+            self.lines.append(text.splitlines()[-1][:300])
 
 
 # ---------------------------------------------------------------------------
@@ -65,12 +79,16 @@ def generate_release(root, scratch):
     converter = GenerateAssignment(coursedir=coursedir, config=config)
     converter.force = True
     converter.create_assignment = True
+    said = _NbgraderMessages()
+    logger = logging.getLogger("traitlets")
+    logger.addHandler(said)
     try:
         converter.start()
     except Exception as error:  # nbgrader raises NbGraderException or plain errors
-        raise ReleaseError(
-            f"nbgrader generate_assignment failed on {course.source_dir(root)}: {error}"
-        ) from error
+        details = "; ".join(said.lines) or str(error)
+        raise ReleaseError(f"nbgrader generate_assignment failed on {course.source_dir(root)}: {details}") from error
+    finally:
+        logger.removeHandler(said)
     generated = course.release_dir(scratch)
     return {path.name: path for path in sorted(generated.glob("*.ipynb"))}
 
@@ -90,12 +108,14 @@ def describe_difference(expected_path, actual_path):
     actual = _cell_sources(actual_path)
     if len(expected) != len(actual):
         return f"{len(actual)} cells instead of {len(expected)}"
+    cells = nbformat.read(str(expected_path), as_version=4).cells
     for index, (want, have) in enumerate(zip(expected, actual)):
         if want != have:
+            where = course_checks.cell_name(cells[index], index)
             diff = difflib.unified_diff(
                 want.splitlines(), have.splitlines(), "regenerated", "committed", lineterm="", n=1
             )
-            return f"cell {index} differs:\n    " + "\n    ".join(list(diff)[:12])
+            return f"{where} differs:\n    " + "\n    ".join(list(diff)[:12])
     return "cell metadata, outputs or formatting differ"
 
 
@@ -238,8 +258,16 @@ class LeakError(RuntimeError):
 def main_release(*, root=course.REPO_ROOT, bundle=None):
     """``ccdlab release``: regenerate ``labs/`` from ``solutions/`` (and bundle)."""
     root = Path(root)
+    broken = course_checks.marker_problems(root)
+    if broken:
+        print("ccdlab release: the instructor notebooks cannot be released:", *broken, sep="\n  ", file=sys.stderr)
+        return 1
     with tempfile.TemporaryDirectory(prefix="ccdlab-release-") as scratch:
-        generated = generate_release(root, Path(scratch))
+        try:
+            generated = generate_release(root, Path(scratch))
+        except ReleaseError as error:
+            print(f"ccdlab release: {error}", file=sys.stderr)
+            return 1
         target = course.release_dir(root)
         target.mkdir(parents=True, exist_ok=True)
         for stale in target.glob("*.ipynb"):
@@ -248,6 +276,11 @@ def main_release(*, root=course.REPO_ROOT, bundle=None):
         for name, path in generated.items():
             shutil.copyfile(path, target / name)
     print(f"ccdlab release: wrote {len(generated)} student notebooks to {target}")
+    table = course_checks.points_table(root)
+    for name, graded in table:
+        print(f"  {name}: {sum(points for _, points in graded):g} points "
+              f"({', '.join(f'{grade_id} {points:g}' for grade_id, points in graded)})")
+    print(f"  total: {sum(points for _, graded in table for _, points in graded):g} points")
     problems = leaks_in_bundle(root)
     if problems:
         print("ccdlab release: what students get would leak (no bundle written):", *problems, sep="\n  ",
@@ -263,9 +296,16 @@ def main_release(*, root=course.REPO_ROOT, bundle=None):
 def main_check(*, root=course.REPO_ROOT):
     """``ccdlab check``: fail when ``labs/`` is stale or a file students get leaks."""
     root = Path(root)
-    with tempfile.TemporaryDirectory(prefix="ccdlab-check-") as scratch:
-        generated = generate_release(root, Path(scratch))
-        problems = out_of_sync(root, generated)
+    problems = course_checks.marker_problems(root)
+    generated = {}
+    if not problems:
+        with tempfile.TemporaryDirectory(prefix="ccdlab-check-") as scratch:
+            try:
+                generated = generate_release(root, Path(scratch))
+                problems = out_of_sync(root, generated)
+            except ReleaseError as error:
+                problems = [str(error)]
+    problems += course_checks.points_problems(root) + course_checks.given_answer_problems(root)
     problems += leaks_in_bundle(root)
     if problems:
         print(f"ccdlab check: {len(problems)} problem(s) in {course.release_dir(root)}:", file=sys.stderr)
