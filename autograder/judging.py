@@ -87,6 +87,22 @@ def plan(notebook, graded_ids):
     return [step for step in steps if step != ("cells", [])]
 
 
+def _after_stop(notebook, stop):
+    """Grade ids at or after the cell that ran over the time limit, and the stop itself."""
+    if stop is None:
+        return set(), None
+    found, after = False, set()
+    for cell in notebook.get("cells", []):
+        if isinstance(cell, dict) and _source(cell) == stop[0]:
+            found = True
+        if found and isinstance(cell, dict):
+            meta = cell.get("metadata", {})
+            grade_id = meta.get("nbgrader", {}).get("grade_id") if isinstance(meta, dict) else None
+            if grade_id:
+                after.add(grade_id)
+    return after, stop
+
+
 def _judge_item(item, runner, visible, timeout):
     """Problems with ``item`` in the runner's current notebook."""
     if item in VALUE_ITEMS:
@@ -99,7 +115,7 @@ def _judge_item(item, runner, visible, timeout):
     return checks.DIAGNOSES[item](RemoteFunction(runner, item, visible, timeout))
 
 
-def judge_notebooks(notebooks, graded_ids, runner_argv, workdir, env, visible, timeout, skip_sources=()):
+def judge_notebooks(notebooks, graded_ids, runner_argv, workdir, env, visible, timeout, stops=None):
     """Judge every auto-graded cell of a student's notebooks.
 
     Parameters
@@ -118,15 +134,17 @@ def judge_notebooks(notebooks, graded_ids, runner_argv, workdir, env, visible, t
         Folders the runner reads at the same paths (frames, second night).
     timeout : float
         Seconds a cell or a call may take.
-    skip_sources : iterable of str
-        Cell sources not to run (those that ran over the time limit in the kernel).
+    stops : dict, optional
+        Notebook name -> (source of the cell that ran over the time limit in
+        the kernel, why): that cell and the cells after it are not run, the
+        items after it fail "not run", as in the kernel.
 
     Returns
     -------
     dict
         grade_id -> :class:`Verdict`, for every id in ``graded_ids``.
     """
-    skip = set(skip_sources)
+    stops = stops or {}
     verdicts = {}
     runner = Runner(runner_argv, workdir, env)
     try:
@@ -141,14 +159,22 @@ def judge_notebooks(notebooks, graded_ids, runner_argv, workdir, env, visible, t
                 runner.ask({"op": "reset"}, timeout=timeout)
             except (TimeoutError, RunnerStopped) as error:
                 broken = f"the checker could not start ({error})"
+            stopped_ids, stop = _after_stop(notebooks[name], stops.get(name))
             for kind, value in plan(notebooks[name], ids):
+                if kind == "item" and value in stopped_ids:
+                    verdicts[value] = Verdict(value, False, f"{item_of(value) or value}: not run: {stop[1]}")
+                    continue
                 if broken is not None:
                     if kind == "item":
                         verdicts[value] = Verdict(value, False, f"{item_of(value) or value} could not be checked: "
                                                                 f"{broken}")
                     continue
                 if kind == "cells":
-                    cells = [source for source in value if source not in skip]
+                    cells = list(value)
+                    if stop is not None and stop[0] in cells:
+                        cells = cells[:cells.index(stop[0])]  # nothing after it matters: its items are not run
+                    if not cells:
+                        continue
                     try:
                         runner.ask({"op": "cells", "cells": cells, "timeout": timeout},
                                    timeout=timeout * max(1, len(cells)))

@@ -62,6 +62,22 @@ class HideHiddenTests(NbGraderPreprocessor):
         return cell, resources
 
 
+def timeout_description(cell, index, seconds):
+    """'cell 3 ('while True:') ran longer than 30 s (in plot_bias_histogram)': what a student can act on."""
+    import re
+
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+    first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+    where = f"cell {grade_id}" if grade_id else f"cell {index + 1} ({first[:40]!r})"
+    functions = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(output.get("traceback", [])))
+            functions += [name for name in re.findall(r"\bin (\w+)\(", text) if name != "<module>"]
+    inside = f" (in {functions[-1]}, which did not return)" if functions else ""
+    return f"{where} ran longer than {seconds:g} s{inside}"
+
+
 class GuardedExecute(Execute):
     """Run the notebook like nbgrader, capping output and surviving a dead kernel.
 
@@ -71,6 +87,10 @@ class GuardedExecute(Execute):
     * When the kernel dies, the cells run before keep their outputs, and
       every code cell that never ran gets an error output, so grade cells
       after the crash score 0 while those before keep their scores.
+    * After a cell runs over the time limit, the notebook's later code
+      cells are not run: each gets a ``NotRun`` error naming the cell (and
+      the function) that did not return, so a hung function costs one
+      timeout per notebook, not one per cell that calls it.
     """
 
     max_output_bytes = Integer(
@@ -81,6 +101,7 @@ class GuardedExecute(Execute):
         super().reset_execution_trackers()
         self._kept_bytes = {}
         self._capped = set()
+        self._timed_out = None
 
     @staticmethod
     def _size(content):
@@ -106,8 +127,18 @@ class GuardedExecute(Execute):
         return super().output(outs, msg, display_id, cell_index)
 
     def preprocess_cell(self, cell, resources, index):
+        """Run the cell, unless an earlier one ran over the time limit (then it is marked not run)."""
         self._running_index = index
-        return super().preprocess_cell(cell, resources, index)
+        if self._timed_out is not None and cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output(
+                "error", ename="NotRun", evalue=f"not run: {self._timed_out}",
+                traceback=[f"NotRun: not run: {self._timed_out}"],
+            )]
+            return cell, resources
+        cell, resources = super().preprocess_cell(cell, resources, index)
+        if any(output.output_type == "error" and output.ename == "CellTimeoutError" for output in cell.outputs):
+            self._timed_out = f"{timeout_description(cell, index, self.timeout)}, so the cells after it were not run"
+        return cell, resources
 
     def preprocess(self, nb, resources=None, km=None):
         self._running_index = None

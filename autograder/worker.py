@@ -267,14 +267,24 @@ def _cell_errors(notebook_text):
     return names
 
 
-def _timed_out_sources(notebook_text):
-    """Sources of the cells nbgrader interrupted for running over the time limit."""
-    sources = []
+def _timed_out(notebook_text):
+    """(source of the first cell nbgrader interrupted for running over the time limit, why), or None."""
+    for output_cell in json.loads(notebook_text).get("cells", []):
+        for output in output_cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") == "NotRun":
+                return None  # reported with the cell that timed out, found first
+            if output.get("output_type") == "error" and output.get("ename") == "CellTimeoutError":
+                return _source(output_cell), None
+    return None
+
+
+def _not_run_reason(notebook_text):
+    """The NotRun message of a notebook, if a cell of it ran over the time limit."""
     for cell in json.loads(notebook_text).get("cells", []):
-        if any(output.get("output_type") == "error" and output.get("ename") == "CellTimeoutError"
-               for output in cell.get("outputs", [])):
-            sources.append(_source(cell))
-    return sources
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") == "NotRun":
+                return output.get("evalue", "")[len("not run: "):]
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -499,22 +509,26 @@ def _grade(submission, cell_timeout, source_root, data_source, keep_scratch, san
                 died = "DeadKernelError" in failure or "died" in failure.lower()
                 status = "kernel_died" if died else "timeout" if "timeout" in failure.lower() else "kernel_died"
                 flags.setdefault(status, []).append(f"{name}: {_short(failure)}")
-        skip = []
+        stops = {}
         for path in sorted(_autograded_dir(root, submission.student_id).glob("*.ipynb")):
-            skip += _timed_out_sources(read_regular(path).decode("utf-8"))
+            text = read_regular(path).decode("utf-8")
+            found = _timed_out(text)
+            if found:
+                stops[path.name] = (found[0], _not_run_reason(text) or "a cell ran over the time limit")
         runner_cwd = scratch / "runner-cwd"
         runner_cwd.mkdir()
         argv, env, visible = judging.runner_command(scratch, data, night.folder, use_sandbox, runner_cwd)
         parsed = {name: json.loads(content) for name, content in readable.items()}
         verdicts = judging.judge_notebooks(parsed, _graded_ids(source_root), argv, runner_cwd, env, visible,
-                                           cell_timeout, skip)
+                                           cell_timeout, stops)
         apply_verdicts(root, submission.student_id, verdicts)
         result.verdicts = judging.verdicts_as_json(verdicts)
         _collect(root, submission.student_id, result)
         for name, text in result.autograded.items():
             errors = _cell_errors(text)
             if "CellTimeoutError" in errors:
-                flags.setdefault("timeout", []).append(f"{name}: a cell ran longer than {cell_timeout:g} s")
+                why = _not_run_reason(text) or f"a cell ran longer than {cell_timeout:g} s"
+                flags.setdefault("timeout", []).append(f"{name}: {why}")
             if "DeadKernelError" in errors:
                 flags.setdefault("kernel_died", []).append(f"{name}: the kernel died; later cells scored 0")
             if "[output capped by the grader" in text:

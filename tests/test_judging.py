@@ -46,13 +46,13 @@ def night(tmp_path_factory):
     checks.use_second_night(None)
 
 
-def _judge(tmp_path, notebooks, graded, night, sandboxed=False, timeout=20.0):
+def _judge(tmp_path, notebooks, graded, night, sandboxed=False, timeout=20.0, stops=None):
     from convenience_functions import data_dir
 
     cwd = tmp_path / "cwd"
     cwd.mkdir(exist_ok=True)
     argv, env, visible = judging.runner_command(tmp_path, data_dir(), night.folder, sandboxed, cwd)
-    return judging.judge_notebooks(notebooks, graded, argv, cwd, env, visible, timeout)
+    return judging.judge_notebooks(notebooks, graded, argv, cwd, env, visible, timeout, stops)
 
 
 def test_a_right_function_passes_and_a_known_mistake_is_named(tmp_path, night):
@@ -276,3 +276,13 @@ def test_each_notebook_runs_in_a_fresh_process(tmp_path, night):
     notebooks = {"a.ipynb": _notebook(SETUP, patch), "b.ipynb": _notebook(SETUP, median, ("grade", "test_combine_bias"))}
     verdicts = _judge(tmp_path, notebooks, {"a.ipynb": [], "b.ipynb": ["test_combine_bias"]}, night)
     assert verdicts["test_combine_bias"].passed, verdicts["test_combine_bias"].message
+
+
+def test_items_after_a_cell_that_timed_out_in_the_kernel_are_not_run(tmp_path, night):
+    loop = "while True:\n    pass\n"
+    notebooks = {"a.ipynb": _notebook(SETUP, LOAD_STACK, ("grade", "test_load_stack"), loop,
+                                      LOAD_STACK.replace("load_stack", "combine_bias"), ("grade", "test_combine_bias"))}
+    verdicts = _judge(tmp_path, notebooks, {"a.ipynb": ["test_load_stack", "test_combine_bias"]}, night,
+                      stops={"a.ipynb": (loop, "cell 4 ran longer than 2 s")})
+    assert verdicts["test_load_stack"].passed, verdicts["test_load_stack"].message
+    assert verdicts["test_combine_bias"].message == "combine_bias: not run: cell 4 ran longer than 2 s"
