@@ -35,6 +35,8 @@ from .submissions import SubmissionsError, find_submissions
 
 #: Remembers, per student, the fingerprint and result row of the last grading.
 STATE_FILE = "grading-state.json"
+#: nbgrader's exchange folder inside RESULTS (unused by ccdlab; the formgrader wants a writable one).
+EXCHANGE_DIRNAME = ".exchange"
 #: The grading run's settings that a regrade of the same RESULTS reuses (the second night's seed).
 RUN_FILE = "grading-run.json"
 
@@ -89,12 +91,15 @@ def prepare_results_course(out, source_root=course.REPO_ROOT):
     """Make RESULTS an nbgrader course whose gradebook knows the assignment."""
     grading.prepare_course(out, source_root=source_root)
     config = out / "nbgrader_config.py"
+    (out / EXCHANGE_DIRNAME).mkdir(exist_ok=True)
     config.write_text(
         "# Written by `ccdlab grade`: the formgrader and `nbgrader export` read this course.\n"
         "from pathlib import Path\n"
         "from autograder.course import nbgrader_config\n\n"
         "c = get_config()  # noqa: F821\n"
-        "c.merge(nbgrader_config(root=Path(__file__).resolve().parent))\n"
+        "here = Path(__file__).resolve().parent\n"
+        "c.merge(nbgrader_config(root=here))\n"
+        f"c.Exchange.root = str(here / {EXCHANGE_DIRNAME!r})  # a writable exchange, for any user\n"
     )
 
 
@@ -228,6 +233,21 @@ def _append_log(out, result):
     text = getattr(result, "log", "") or ""
     with open(out / LOG_FILE, "a", encoding="utf-8") as handle:
         handle.write(f"===== {result.student_id}: {result.status} {result.reason}\n{text}\n")
+
+
+def main_formgrade(*, results, port=None, no_browser=False):
+    """``ccdlab formgrade RESULTS``: JupyterLab with nbgrader's formgrader on a graded class."""
+    from . import labserver
+
+    results = Path(results)
+    if not (results / "gradebook.db").is_file() or not (results / "nbgrader_config.py").is_file():
+        print(f"ccdlab formgrade: {results} is not a RESULTS folder of `ccdlab grade` "
+              "(no gradebook.db or nbgrader_config.py)", file=sys.stderr)
+        return 2
+    (results / EXCHANGE_DIRNAME).mkdir(exist_ok=True)
+    print("ccdlab formgrade: in JupyterLab open Nbgrader > Formgrader > Manual Grading; "
+          "then run `ccdlab grade` again to refresh grades.csv, the feedback and summary.png.")
+    return labserver.main(port=port, no_browser=no_browser, root=results, verb="formgrade")
 
 
 def refresh_feedback(out, student_ids):

@@ -21,6 +21,12 @@ def _lab(args):
     return labserver.main(port=args.port, no_browser=args.no_browser, extra_args=args.extra)
 
 
+def _formgrade(args):
+    from . import classgrade
+
+    return classgrade.main_formgrade(results=args.results, port=args.port, no_browser=args.no_browser)
+
+
 def _release(args):
     from . import release
 
@@ -81,6 +87,17 @@ def build_parser():
     lab.add_argument("--port", type=int, default=None, help="port to listen on (default: a free one)")
     lab.add_argument("--no-browser", action="store_true", help="do not try to open a web browser")
     lab.set_defaults(run=_lab, extra=[], forwards_unknown=True)
+
+    formgrade = verbs.add_parser(
+        "formgrade",
+        help="open nbgrader's formgrader on a RESULTS folder of `ccdlab grade` (hand grading)",
+        description="Serve RESULTS in JupyterLab for hand grading (Nbgrader > Formgrader > Manual Grading); "
+                    "afterwards run `ccdlab grade` again to refresh grades.csv, the feedback and the plot.",
+    )
+    formgrade.add_argument("results", metavar="RESULTS", help="the --out folder of `ccdlab grade`")
+    formgrade.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)")
+    formgrade.add_argument("--no-browser", action="store_true", help="only print the address")
+    formgrade.set_defaults(run=_formgrade)
 
     release = verbs.add_parser(
         "release",

@@ -369,8 +369,8 @@ class _Stop(Exception):
     """Raised by the signal handler to leave the wait loop."""
 
 
-def main(*, port=None, no_browser=False, extra_args=()):
-    """Start JupyterLab on the lab notebooks and wait until Ctrl-C.
+def main(*, port=None, no_browser=False, extra_args=(), root=None, verb="lab"):
+    """Start JupyterLab on the lab notebooks (or on ``root``) and wait until Ctrl-C.
 
     Parameters
     ----------
@@ -380,6 +380,10 @@ def main(*, port=None, no_browser=False, extra_args=()):
         Only print the address; do not open a web browser.
     extra_args : sequence of str
         Further ``jupyter lab`` options (a leading ``--`` is dropped).
+    root : pathlib.Path, optional
+        Folder to serve and open (default: the repository, opening the labs).
+    verb : str
+        The command's name in messages (``lab``, ``formgrade``).
 
     Returns
     -------
@@ -391,14 +395,17 @@ def main(*, port=None, no_browser=False, extra_args=()):
         extra = extra[1:]
     for arg in extra:
         if arg.split("=")[0] in ("--port", "--ServerApp.port"):
-            print(f"ccdlab lab: use `ccdlab lab --port N` instead of {arg}", file=sys.stderr)
+            print(f"ccdlab {verb}: use `ccdlab {verb} --port N` instead of {arg}", file=sys.stderr)
             return 2
     if port is not None and not 0 < port < 65536:
-        print(f"ccdlab lab: --port must be between 1 and 65535, not {port}", file=sys.stderr)
+        print(f"ccdlab {verb}: --port must be between 1 and 65535, not {port}", file=sys.stderr)
         return 2
 
-    root = REPO_ROOT
-    start = start_folder(root)
+    if root is None:
+        root = REPO_ROOT
+        start = start_folder(root)
+    else:
+        root = start = Path(root).resolve()
     port = free_port() if port is None else port
     token = secrets.token_hex(24)
     url = f"http://{HOST}:{port}/"
@@ -417,7 +424,7 @@ def main(*, port=None, no_browser=False, extra_args=()):
         try:
             wait_until_ready(url, token, process)
         except RuntimeError as err:
-            print(f"ccdlab lab: {err}", file=sys.stderr)
+            print(f"ccdlab {verb}: {err}", file=sys.stderr)
             return stop_server(process) or 1
         print(f"\nccdlab: JupyterLab is running; open this address in a web browser:\n\n    {lab_url}\n", flush=True)
         if not no_browser:

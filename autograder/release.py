@@ -163,13 +163,31 @@ def student_requirements():
     return [req.split(";")[0].strip() for req in requires("ccdlab") or [] if wanted.search(req)]
 
 
-README = (
-    "CCD data reduction lab\n\n"
-    "  python3 -m venv .venv && .venv/bin/pip install -r requirements.txt\n"
-    "  .venv/bin/jupyter lab\n\n"
-    "Open the notebooks in order, 01 to 05.  Each one has cells marked with\n"
-    "YOUR CODE HERE; run the test cell after each to check your work.\n"
-)
+README = """CCD data reduction lab
+
+Set up once (Python 3.9 or newer), in this folder:
+
+  Linux and macOS:
+    python3 -m venv .venv
+    .venv/bin/pip install -r requirements.txt
+    .venv/bin/jupyter lab
+
+  Windows (Command Prompt or PowerShell):
+    py -m venv .venv
+    .venv\\Scripts\\pip install -r requirements.txt
+    .venv\\Scripts\\jupyter lab
+
+Afterwards only the last line is needed to start JupyterLab again.
+
+Open the notebooks in order, 01 to 05.  Write your code where a cell says
+YOUR CODE HERE (delete the raise NotImplementedError() line) and your
+answers where it says YOUR ANSWER HERE; run the test cell after each answer
+to check your work.  Before you hand a notebook in, restart its kernel and
+run all cells (Kernel > Restart Kernel and Run All Cells) and save it.
+
+To hand in: upload the five .ipynb files, with their names unchanged, as
+your course asks (one zip of them is fine).  Nothing else is graded.
+"""
 
 
 def bundle_contents(root):

@@ -309,3 +309,39 @@ def test_running_lab_keeps_checkpoints_out_of_the_served_folder(tmp_path):
         assert code == 200 and len(json.loads(body)) == 1  # the checkpoint exists...
     written = sorted(p.relative_to(served).as_posix() for p in served.rglob("*"))
     assert written == ["labs", "labs/try.ipynb"]  # ...but not in the served folder
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_ccdlab_formgrade_serves_a_results_folder_anywhere_with_no_exchange_error(tmp_path):
+    from autograder import classgrade
+
+    results = tmp_path / "somewhere" / "RESULTS"
+    results.mkdir(parents=True)
+    classgrade.prepare_results_course(results)
+    port = labserver.free_port()
+    log = open(tmp_path / "server.log", "wb")
+    cli = subprocess.Popen([sys.executable, "-m", "autograder.cli", "formgrade", str(results), "--no-browser",
+                            "--port", str(port)], cwd=tmp_path, env=isolated_jupyter_env(tmp_path),
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
+    try:
+        printed, token, deadline = b"", None, time.monotonic() + 60
+        while token is None and time.monotonic() < deadline and cli.poll() is None:
+            printed += cli.stdout.read1(4096) if hasattr(cli.stdout, "read1") else cli.stdout.read(1)
+            match = re.search(rb"\?token=(\w+)", printed)
+            token = match.group(1).decode() if match else None
+        assert token, printed
+        request = urllib.request.Request(f"http://{labserver.HOST}:{port}/formgrader/api/assignments",
+                                         headers={"Authorization": f"token {token}"})
+        with urllib.request.urlopen(request, timeout=20) as answer:
+            assignments = json.loads(answer.read())
+        assert [a["name"] for a in assignments] == [course.ASSIGNMENT_ID]
+        cli.send_signal(signal.SIGINT)
+        cli.wait(timeout=30)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+        log.close()
+    server_log = (tmp_path / "server.log").read_text(errors="replace")
+    assert "Unwritable" not in server_log and "/srv/nbgrader/exchange" not in server_log, server_log[-2000:]
