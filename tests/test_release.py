@@ -163,7 +163,7 @@ def plant_hidden_test_line(root):
 
 
 def plant_truth_value_in_markdown(root):
-    value = f"{_truth()['mean_dark_current_e_per_s']:.3f}"
+    value = f"{_truth()['mean_dark_current_e_per_s']:.4f}"  # 3 significant digits or more
     name = _add_cell(root, nbformat.v4.new_markdown_cell(f"The mean dark current is {value} e-/s/pixel."))
     return name, "reference answer mean_dark_current_e_per_s"
 
@@ -226,7 +226,9 @@ def test_answer_values_keep_only_precise_numbers():
     for ordinary in ("2", "2.0", "60", "60.0", "20200131", "0.59", "0.50", "42", "5.0", "1350"):
         assert ordinary not in values, ordinary
     secrets = leaks.Secrets(course.REPO_ROOT)
-    assert secrets.find_values("dark current 0.588 e-/s") and not secrets.find_values("0.5881 or 10.588")
+    printed = f"{_truth()['mean_dark_current_e_per_s']:.4f}"
+    assert secrets.find_values(f"dark current {printed} e-/s")
+    assert not secrets.find_values(f"{printed}1 or 1{printed}")
 
 
 # ---------------------------------------------------------------------------
