@@ -254,11 +254,17 @@ def refresh_feedback(out, student_ids):
     """Write the feedback of ``student_ids`` again from the gradebook (after hand grading)."""
     from nbgrader.converters import GenerateFeedback
 
+    from .feedback import offline_math
+    from .safefiles import read_regular, write_regular
+
     for student_id in student_ids:
         try:
             grading.run_converter(GenerateFeedback, out, student_id=student_id, force=True)
         except grading.GradingError as error:
             print(f"ccdlab grade: {student_id}: feedback not refreshed: {error}", file=sys.stderr)
+            continue
+        for page in sorted((out / "feedback" / student_id / course.ASSIGNMENT_ID).glob("*.html")):
+            write_regular(page, offline_math(read_regular(page).decode("utf-8")).encode("utf-8"))
 
 
 def record_result(out, submission, result, version=""):

@@ -74,6 +74,7 @@ def _add_course_steps(config):
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute, GetGrades, OverwriteCells
 
+    from .feedback import ReadableFeedback
     from .preprocessors import GuardedExecute, HideHiddenTests, ResetGradeCellTags
 
     sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
@@ -82,7 +83,7 @@ def _add_course_steps(config):
     config.Autograde.sanitize_preprocessors = sanitize
     run = list(Autograde.class_traits()["autograde_preprocessors"].default())
     config.Autograde.autograde_preprocessors = [GuardedExecute if step is Execute else step for step in run]
-    config.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+    config.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor, ReadableFeedback]
     # A student's HTML or JavaScript output is shown as text-safe HTML, never run.
     config.HTMLExporter.sanitize_html = True
 

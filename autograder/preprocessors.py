@@ -136,7 +136,8 @@ class GuardedExecute(Execute):
             )]
             return cell, resources
         cell, resources = super().preprocess_cell(cell, resources, index)
-        if any(output.output_type == "error" and output.ename == "CellTimeoutError" for output in cell.outputs):
+        if any(output.get("output_type") == "error" and output.get("ename") == "CellTimeoutError"
+               for output in cell.get("outputs", [])):
             self._timed_out = f"{timeout_description(cell, index, self.timeout)}, so the cells after it were not run"
         return cell, resources
 

@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 from . import checks, course, grading
+from .feedback import offline_math
 from .safefiles import read_regular, remove_tree, write_regular
 from .submissions import read_notebook_json
 
@@ -301,6 +302,7 @@ def _verdict_outputs(cell, verdict):
     import nbformat
 
     kept = []
+    visible_failed = any(output.get("output_type") == "error" for output in cell.get("outputs", []))
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
             kept.append(nbformat.v4.new_output("stream", name="stderr",
@@ -312,13 +314,31 @@ def _verdict_outputs(cell, verdict):
     if verdict.passed:
         kept.append(nbformat.v4.new_output("stream", name="stdout", text="The grader's tests passed.\n"))
     else:
-        kept.append(nbformat.v4.new_output("error", ename="GraderTestsFailed",
-                                           evalue=f"the grader's tests found: {verdict.message}",
-                                           traceback=[f"The grader's tests found: {verdict.message}"]))
+        said = f"the grader's tests found: {verdict.message}"
+        if not visible_failed:
+            said = f"visible tests passed; {said}"
+        kept.append(nbformat.v4.new_output("error", ename="GraderTestsFailed", evalue=said,
+                                           traceback=[f"GraderTestsFailed: {said}"]))
     return kept
 
 
-def apply_verdicts(root, student_id, verdicts):
+def _scrub_outputs(cell, replacements):
+    """The grader's scratch paths out of a cell's outputs (the student reads them in the feedback)."""
+    from .feedback import scrub_paths
+
+    for output in cell.get("outputs", []):
+        if "text" in output:
+            output["text"] = scrub_paths(output["text"], replacements)
+        if "evalue" in output:
+            output["evalue"] = scrub_paths(output["evalue"], replacements)
+        if "traceback" in output:
+            output["traceback"] = [scrub_paths(line, replacements) for line in output["traceback"]]
+        data = output.get("data", {})
+        if isinstance(data.get("text/plain"), str):
+            data["text/plain"] = scrub_paths(data["text/plain"], replacements)
+
+
+def apply_verdicts(root, student_id, verdicts, replacements=None):
     """Write the verdicts into the autograded notebooks and the scratch gradebook.
 
     Parameters
@@ -337,7 +357,11 @@ def apply_verdicts(root, student_id, verdicts):
         notebook = nbformat.reads(read_regular(path).decode("utf-8"), as_version=4)
         for cell in notebook.cells:
             grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            if cell.cell_type == "code" and grade_id in verdicts:
+            if cell.cell_type != "code":
+                continue
+            if replacements:
+                _scrub_outputs(cell, replacements)
+            if grade_id in verdicts:
                 cell.outputs = _verdict_outputs(cell, verdicts[grade_id])
         resources = {"nbgrader": {"notebook": path.stem, "assignment": course.ASSIGNMENT_ID,
                                   "student": student_id, "db_url": db_url}}
@@ -377,7 +401,7 @@ def _collect(root, student_id, result):
             result.reasons.append(f"feedback not generated: {error}")
         feedback = Path(root) / "feedback" / student_id / course.ASSIGNMENT_ID
         for path in sorted(feedback.glob("*.html")):
-            result.feedback[path.stem] = read_regular(path).decode("utf-8")
+            result.feedback[path.stem] = offline_math(read_regular(path).decode("utf-8"))
 
 
 # ---------------------------------------------------------------------------
@@ -521,7 +545,8 @@ def _grade(submission, cell_timeout, source_root, data_source, keep_scratch, san
         parsed = {name: json.loads(content) for name, content in readable.items()}
         verdicts = judging.judge_notebooks(parsed, _graded_ids(source_root), argv, runner_cwd, env, visible,
                                            cell_timeout, stops)
-        apply_verdicts(root, submission.student_id, verdicts)
+        apply_verdicts(root, submission.student_id, verdicts,
+                       {str(handed_in.resolve()): ".", str(scratch.resolve()): "(grader)", str(scratch): "(grader)"})
         result.verdicts = judging.verdicts_as_json(verdicts)
         _collect(root, submission.student_id, result)
         for name, text in result.autograded.items():

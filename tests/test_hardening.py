@@ -189,3 +189,35 @@ def test_gradebook_and_grades_csv_agree_for_every_student(graded_class):
             student = entry["student_id"]
             if student in rows and rows[student]["status"] != "error":
                 assert float(entry["raw_score"]) == float(rows[student]["total"]), student
+
+
+# ---------------------------------------------------------------------------
+# The instructor's loop: a feedback page a student can read, offline
+
+
+def test_a_feedback_page_reads_well_offline_in_a_real_browser(graded_class, tmp_path):
+    import labbrowser
+
+    why = labbrowser.why_no_browser()
+    if why:
+        pytest.skip(why)
+    page_path = graded_class.out / "feedback" / "mistake_unscaled_dark" / "ccd_reduction" / "05_process_data.html"
+    html_text = page_path.read_text()
+    assert "/tmp/ccdlab-" not in html_text and "(grader)" not in html_text.split("<body")[0]
+    with labbrowser.chromium_page(tmp_path / "profile") as page:
+        requested = []
+        page.context.route("**/*", lambda route: (requested.append(route.request.url),
+                                                   route.continue_() if route.request.url.startswith("file:")
+                                                   else route.abort()))
+        page.goto(page_path.as_uri())
+        page.wait_for_load_state("load")
+        labbrowser.screenshot(page, "feedback_05_process_data", course.REPO_ROOT)
+        sideways = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert sideways <= 0, f"the page scrolls sideways by {sideways} px"
+        maths = page.locator("math")
+        assert maths.count() > 0, "no MathML in the page: LaTeX left for MathJax, which needs the network"
+        box = maths.first.bounding_box()
+        assert box and box["height"] > 5 and box["width"] > 5
+        text = page.inner_text("body")
+        assert "visible tests passed; the grader's tests found" in text
+        assert "not scaled" in text

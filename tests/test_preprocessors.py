@@ -7,7 +7,8 @@ from autograder.preprocessors import GuardedExecute, HideHiddenTests
 
 
 def _run(cells, timeout):
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A notebook")]
+                                        + [nbformat.v4.new_code_cell(source) for source in cells])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     step = GuardedExecute(timeout=timeout, interrupt_on_timeout=True, allow_errors=True)
     step.shutdown_kernel = "immediate"
@@ -19,12 +20,12 @@ def _run(cells, timeout):
 def test_after_a_timeout_the_rest_of_the_notebook_is_not_run_and_the_function_is_named():
     notebook = _run(["def hang():\n    while True:\n        pass\n", "x = 1\nhang()\n", "y = 2\n", "print('never')\n"],
                     timeout=3)
-    enames = [[output.get("ename") for output in cell.outputs if output.output_type == "error"]
+    enames = [[output.get("ename") for output in cell.get("outputs", []) if output.output_type == "error"]
               for cell in notebook.cells]
-    assert "CellTimeoutError" in enames[1]
-    assert enames[2] == ["NotRun"] and enames[3] == ["NotRun"]
-    message = notebook.cells[2].outputs[0].evalue
-    assert "cell 2 ('x = 1') ran longer than 3 s" in message and "in hang" in message
+    assert "CellTimeoutError" in enames[2]
+    assert enames[3] == ["NotRun"] and enames[4] == ["NotRun"]
+    message = notebook.cells[3].outputs[0].evalue
+    assert "cell 3 ('x = 1') ran longer than 3 s" in message and "in hang" in message
 
 
 def test_hidden_tests_are_hidden_and_tracebacks_cut():
