@@ -189,6 +189,7 @@ def judge_notebooks(notebooks, graded_ids, runner_argv, workdir, env, visible, t
                     verdicts[value] = Verdict(value, False, f"{value} has no check")
                     continue
                 started = (runner.process.pid if runner.alive() else None, runner.notebook_ends)
+                checks.NOTES.clear()
                 try:
                     problems = _judge_item(item, runner, visible, timeout)
                 except (TimeoutError, RunnerStopped) as error:
@@ -196,7 +197,8 @@ def judge_notebooks(notebooks, graded_ids, runner_argv, workdir, env, visible, t
                 now = (runner.process.pid if runner.alive() else None, runner.notebook_ends)
                 if started[0] is None or now != started:
                     broken = f"the notebook's process had to be stopped while {item} was checked"
-                verdicts[value] = Verdict(value, not problems, "\n".join(problems) or f"{item}: correct")
+                verdicts[value] = Verdict(value, not problems,
+                                          "\n".join(problems or checks.NOTES) or f"{item}: correct")
     finally:
         runner.stop()
     return verdicts

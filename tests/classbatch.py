@@ -414,6 +414,30 @@ def renamed(folder):
     write_student(folder, "renamed", notebooks)
 
 
+def sound_alternatives(folder):
+    """A student who combines with the Guide's sigma-clipped means and calibrates in float32: all sound."""
+    def change(nb):
+        set_solution(nb, "combine_bias", """
+from astropy.stats import mad_std, sigma_clip
+return np.ma.filled(sigma_clip(load_stack(filenames), sigma=3, axis=0, stdfunc=mad_std).mean(axis=0), np.nan)
+""")
+        set_solution(nb, "combine_flats", """
+from astropy.stats import mad_std, sigma_clip
+stack = load_stack(filenames) - master_bias
+for index, name in enumerate(filenames):
+    stack[index] -= master_dark * fits.getheader(name)['EXPTIME'] / dark_exptime
+    stack[index] /= np.median(stack[index])
+combined = np.ma.filled(sigma_clip(stack, sigma=3, axis=0, stdfunc=mad_std).mean(axis=0), np.nan)
+return combined / np.median(combined)
+""")
+
+    notebooks = _sources()
+    source = load("source", "04_stacking.ipynb")
+    change(source)
+    notebooks["04_stacking.ipynb"] = solved("04_stacking.ipynb", source)
+    write_student(folder, "sound_alternatives", notebooks)
+
+
 STUDENTS = [correct, blank, mistake_bias_mean, mistake_unscaled_dark, mistake_dark_with_bias, mistake_flat_mean,
             hostile_loop, hostile_exit, hostile_flood, hostile_rmdata, hostile_points, hostile_patch, hostile_json,
             hostile_missing, hostile_pass, zipped, not_a_zip]
@@ -447,6 +471,7 @@ EXPECTED = {
     "hack_escape": ("ok", {}),
     "cheat_kernel": ("flagged", {"*": ZERO}),
     "renamed": ("flagged", {}),
+    "sound_alternatives": ("ok", {}),
     "cheat_html": ("ok", {}),
     "cheat_files": ("ok", {}),
     "cheat_linked_handin": ("unreadable_notebook", {"03_dark_current": ZERO}),
