@@ -20,10 +20,8 @@ Running it again on the same folders reuses every student whose hand-in is
 unchanged (``--force`` regrades them all) and never duplicates a row.
 """
 
-import concurrent.futures
 import contextlib
 import json
-import multiprocessing
 import os
 import shutil
 import sys
@@ -31,6 +29,7 @@ import tempfile
 from pathlib import Path
 
 from . import course, grading, report, worker
+from .executors import ExecutorError, LocalExecutor  # noqa: F401  (LocalExecutor: part of this module's interface)
 from .submissions import SubmissionsError, find_submissions
 
 #: Remembers, per student, the fingerprint and result row of the last grading.
@@ -64,9 +63,6 @@ def run_seed(out):
 class ResultsError(RuntimeError):
     """RESULTS cannot be written."""
 
-
-class ExecutorError(RuntimeError):
-    """The executor cannot grade (no scheduler, no workers); says nothing about a student."""
 
 
 def check_results_folder(out):
@@ -118,28 +114,6 @@ def _save_state(out, state):
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(state, indent=1, sort_keys=True))
     temporary.replace(path)
-
-
-# ---------------------------------------------------------------------------
-# Executors: where the per-student tasks run
-
-
-class LocalExecutor:
-    """Grade in a pool of local processes (one kernel at a time each)."""
-
-    def __init__(self, jobs):
-        self.jobs = max(1, int(jobs))
-
-    def map_unordered(self, function, items, **kwargs):
-        """Yield ``(item, result or exception)`` as tasks finish."""
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(self.jobs, mp_context=context) as pool:
-            futures = {pool.submit(function, item, **kwargs): item for item in items}
-            for future in concurrent.futures.as_completed(futures):
-                try:
-                    yield futures[future], future.result()
-                except Exception as error:  # a crashed worker is reported, not fatal
-                    yield futures[future], error
 
 
 def grade_all(submissions, executor, *, cell_timeout, progress=True, **task_options):

@@ -2,7 +2,7 @@
 
 :class:`DaskExecutor` has the one method the coordinator uses,
 ``map_unordered(function, items, **kwargs)``, like
-:class:`autograder.classgrade.LocalExecutor`; only where the tasks run
+:class:`autograder.executors.LocalExecutor`; only where the tasks run
 changes.  Each task is one student: the submission's bytes travel with the
 task, :func:`autograder.worker.grade_submission` grades it in a scratch folder
 on the worker, and the result comes back as data.  Only the coordinator
@@ -48,7 +48,7 @@ import uuid
 from pathlib import Path
 
 from . import course
-from .classgrade import ExecutorError
+from .executors import ExecutorError
 
 #: Retries of a task that raised (worker loss is handled by the scheduler).
 DEFAULT_RETRIES = 2

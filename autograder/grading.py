@@ -137,6 +137,19 @@ def student_scores(root, student_id, db_path=None):
     return scores
 
 
+def _submissions(root, student_ids, db_path=None):
+    """Yield ``(student_id, submitted assignment)`` for the students the gradebook knows."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    config = course.nbgrader_config(root=root, db_path=db_path)
+    with Gradebook(config.CourseDirectory.db_url, course.COURSE_ID) as gradebook:
+        for student_id in student_ids:
+            try:
+                yield student_id, gradebook.find_submission(course.ASSIGNMENT_ID, student_id)
+            except MissingEntry:
+                continue
+
+
 def gradebook_scores(root, student_ids, db_path=None):
     """Every student's scores as the gradebook holds them now, hand grades included.
 
@@ -147,40 +160,23 @@ def gradebook_scores(root, student_ids, db_path=None):
         ``pending`` marks a hand-graded cell not graded yet (its score None);
         students the gradebook does not know are left out.
     """
-    from nbgrader.api import Gradebook, MissingEntry
-
-    config = course.nbgrader_config(root=root, db_path=db_path)
     found = {}
-    with Gradebook(config.CourseDirectory.db_url, course.COURSE_ID) as gradebook:
-        for student_id in student_ids:
-            try:
-                submission = gradebook.find_submission(course.ASSIGNMENT_ID, student_id)
-            except MissingEntry:
-                continue
-            scores = {}
-            for notebook in submission.notebooks:
-                for grade in notebook.grades:
-                    pending = bool(grade.needs_manual_grade) and grade.manual_score is None
-                    scores[grade.name] = [None if pending else float(grade.score or 0.0),
-                                          float(grade.max_score), pending]
-            found[student_id] = scores
+    for student_id, submission in _submissions(root, student_ids, db_path):
+        scores = {}
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                pending = bool(grade.needs_manual_grade) and grade.manual_score is None
+                scores[grade.name] = [None if pending else float(grade.score or 0.0), float(grade.max_score), pending]
+        found[student_id] = scores
     return found
 
 
 def hand_graded(root, student_ids, db_path=None):
     """The students of ``student_ids`` with a hand grade or a hand comment in the gradebook."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    config = course.nbgrader_config(root=root, db_path=db_path)
     found = set()
-    with Gradebook(config.CourseDirectory.db_url, course.COURSE_ID) as gradebook:
-        for student_id in student_ids:
-            try:
-                submission = gradebook.find_submission(course.ASSIGNMENT_ID, student_id)
-            except MissingEntry:
-                continue
-            for notebook in submission.notebooks:
-                if any(grade.manual_score is not None for grade in notebook.grades) or any(
-                        comment.manual_comment for comment in notebook.comments):
-                    found.add(student_id)
+    for student_id, submission in _submissions(root, student_ids, db_path):
+        for notebook in submission.notebooks:
+            if any(grade.manual_score is not None for grade in notebook.grades) or any(
+                    comment.manual_comment for comment in notebook.comments):
+                found.add(student_id)
     return found
