@@ -24,6 +24,7 @@ from astropy.visualization import (
     SqrtStretch,
     ZScaleInterval,
 )
+from matplotlib.ticker import AutoLocator, Locator
 
 #: Percentiles (lower, upper) of the pixel values mapped to black and white.
 DEFAULT_PERCENTILE = (1.0, 99.5)
@@ -183,6 +184,7 @@ def show_image(
         # A thin axes glued to the right of the image and exactly as tall.
         cax = ax.inset_axes([1.03, 0.0, 0.05, 1.0])
         cbar = fig.colorbar(im, cax=cax)
+        cbar.locator = _ColorbarLocator()
         cbar.set_label(DEFAULT_COLORBAR_LABEL if colorbar_label is None else colorbar_label)
     # Leave the image axes current so that plt.title or plt.xlim act on it.
     try:
@@ -190,6 +192,53 @@ def show_image(
     except ValueError:  # a figure made without pyplot
         pass
     return ImageDisplay(fig, ax, im, cbar)
+
+
+class _ColorbarLocator(Locator):
+    """Colorbar ticks inside the display range, none closer than a label.
+
+    The stretch clips values outside the display range to its ends, so a
+    tick that matplotlib's `~matplotlib.ticker.AutoLocator` puts just
+    outside the range (1470 ADU below a range starting at 1477 ADU) would
+    be drawn at the end of the bar, on top of its neighbour.  Only ticks
+    inside the range are kept; and since a non-linear stretch (log, sqrt,
+    asinh) crowds evenly spaced values together at one end, a tick closer
+    than one and a half label heights to the last one kept is dropped.
+    """
+
+    #: Smallest distance between two ticks, in heights of a tick label.
+    MIN_GAP_LABELS = 1.5
+
+    def __init__(self):
+        self._base = AutoLocator()
+
+    def set_axis(self, axis):
+        super().set_axis(axis)
+        self._base.set_axis(axis)
+
+    def __call__(self):
+        low, high = sorted(self.axis.get_view_interval())
+        ticks = [t for t in self._base() if low <= t <= high]
+        return self._spread(ticks)
+
+    def tick_values(self, vmin, vmax):
+        return self._base.tick_values(vmin, vmax)
+
+    def _spread(self, ticks):
+        """Drop each tick that would sit too close to the one kept below it."""
+        if len(ticks) < 2:
+            return ticks
+        along = 1 if self.axis.axis_name == "y" else 0
+        points = np.zeros((len(ticks), 2))
+        points[:, along] = ticks
+        pixels = self.axis.axes.transData.transform(points)[:, along]
+        label_size = self.axis.get_major_ticks(1)[0].label1.get_fontsize()
+        min_gap = self.MIN_GAP_LABELS * label_size * self.axis.figure.dpi / 72
+        kept = [0]
+        for i in range(1, len(ticks)):
+            if abs(pixels[i] - pixels[kept[-1]]) >= min_gap:
+                kept.append(i)
+        return [ticks[i] for i in kept]
 
 
 def _as_float_image(image):

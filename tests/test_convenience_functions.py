@@ -267,6 +267,77 @@ def test_show_image_fails():
     assert len(plt.get_fignums()) == 1
 
 
+def _drawn_tick_labels(cbar):
+    """The colorbar's tick labels drawn on the bar: (text, extent in pixels)."""
+    cbar.ax.figure.canvas.draw()
+    bar = cbar.ax.get_window_extent()
+    drawn = []
+    for label in cbar.ax.yaxis.get_ticklabels():
+        if not (label.get_visible() and label.get_text()):
+            continue
+        extent = label.get_window_extent()
+        # Ticks outside the view are not drawn; their labels lie off the bar.
+        if bar.y0 - 1 <= (extent.y0 + extent.y1) / 2 <= bar.y1 + 1:
+            drawn.append((label.get_text(), extent))
+    return drawn
+
+
+def _bundled_frame(name):
+    from astropy.io import fits
+
+    from sample_data.simulate import BUNDLED_DIR
+
+    return fits.getdata(BUNDLED_DIR / name)
+
+
+def _saturated_frame():
+    """The science frame as a 20 times longer exposure: sky near 26,000 ADU, 6 % saturated."""
+    science = _bundled_frame(lab.SCIENCE_FILE).astype(float)
+    longer = 1500.0 + 20 * (science - 1500.0)
+    return np.clip(np.rint(longer), 0, lab.SATURATION_ADU).astype(np.uint16)
+
+
+@pytest.mark.parametrize(
+    "frame, options",
+    [
+        ("science", {}),
+        ("science", {"stretch": "asinh"}),
+        ("science", {"stretch": "log"}),
+        ("science", {"percentile": (1, 60)}),
+        ("saturated", {}),
+        ("saturated", {"stretch": "sqrt"}),
+        ("bias", {}),
+        ("bias", {"stretch": "log"}),
+    ],
+)
+def test_show_image_colorbar_labels_do_not_overlap(frame, options):
+    # The stretch clips values outside the display range to its ends: a tick
+    # just outside the range (70,000 above a range ending at 65,535) used to
+    # be drawn at the end of the bar, on top of its neighbour (65,000).
+    image = {
+        "science": lambda: _bundled_frame(lab.SCIENCE_FILE),
+        "saturated": _saturated_frame,
+        "bias": lambda: _bundled_frame(lab.FIRST_BIAS_FILE),
+    }[frame]()
+    if frame == "saturated":
+        assert np.mean(image == lab.SATURATION_ADU) > 0.01
+    for display in (show_image(image, **options), _panel(image, options)):
+        labels = _drawn_tick_labels(display.cbar)
+        assert len(labels) >= 3, labels
+        low, high = display.im.get_clim()
+        for text, _ in labels:
+            assert low <= float(text.replace("\N{MINUS SIGN}", "-")) <= high, (text, low, high)
+        for i, (text, extent) in enumerate(labels):
+            for other, other_extent in labels[i + 1 :]:
+                assert not extent.overlaps(other_extent), f"tick labels {text} and {other} overlap"
+
+
+def _panel(image, options):
+    """``image`` drawn into one panel of notebook 05's 2 x 2 figure."""
+    fig, axes = plt.subplots(2, 2, figsize=(11, 9), layout="constrained")
+    return show_image(image, ax=axes[0, 1], **options)
+
+
 # --- data paths -------------------------------------------------------------
 
 
