@@ -419,6 +419,11 @@ def main(*, port=None, no_browser=False, extra_args=(), root=None, verb="lab"):
     def _on_signal(signum, frame):
         raise _Stop()
 
+    # Ctrl-C stops the server even when this process was started with SIGINT
+    # ignored (by a shell's nohup, an IDE, a test runner): Python then installs
+    # no KeyboardInterrupt handler of its own.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if sig}
     try:
         try:

@@ -345,3 +345,27 @@ def test_ccdlab_formgrade_serves_a_results_folder_anywhere_with_no_exchange_erro
         log.close()
     server_log = (tmp_path / "server.log").read_text(errors="replace")
     assert "Unwritable" not in server_log and "/srv/nbgrader/exchange" not in server_log, server_log[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(90)
+def test_ccdlab_lab_stops_on_ctrl_c_even_when_started_with_sigint_ignored(tmp_path):
+    # nohup, IDEs and test runners start programs with SIGINT ignored; Python then installs no handler.
+    port = labserver.free_port()
+    cli = subprocess.Popen([sys.executable, "-m", "autograder.cli", "lab", "--no-browser", "--port", str(port)],
+                           cwd=tmp_path, env=isolated_jupyter_env(tmp_path), stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        printed, deadline = b"", time.monotonic() + 60
+        while b"press Ctrl-C" not in printed and time.monotonic() < deadline and cli.poll() is None:
+            printed += os.read(cli.stdout.fileno(), 4096)
+        assert b"press Ctrl-C" in printed, printed
+        family = psutil.Process(cli.pid).children(recursive=True)
+        cli.send_signal(signal.SIGINT)
+        assert cli.wait(timeout=30) == 0
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+    assert [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
