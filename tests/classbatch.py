@@ -421,6 +421,11 @@ def sound_alternatives(folder):
 from astropy.stats import mad_std, sigma_clip
 return np.ma.filled(sigma_clip(load_stack(filenames), sigma=3, axis=0, stdfunc=mad_std).mean(axis=0), np.nan)
 """)
+        set_solution(nb, "combine_darks", """
+from astropy.stats import mad_std, sigma_clip
+stack = load_stack(filenames) - master_bias
+return np.ma.filled(sigma_clip(stack, sigma=3, axis=0, stdfunc=mad_std).mean(axis=0), np.nan)
+""")
         set_solution(nb, "combine_flats", """
 from astropy.stats import mad_std, sigma_clip
 stack = load_stack(filenames) - master_bias
@@ -431,10 +436,26 @@ combined = np.ma.filled(sigma_clip(stack, sigma=3, axis=0, stdfunc=mad_std).mean
 return combined / np.median(combined)
 """)
 
+    def in_float32(nb):
+        set_solution(nb, "process_data", """
+raw = fits.getdata(filename).astype(np.float32)
+header = fits.getheader(filename)
+ratio = np.float32(header['EXPTIME'] / fits.getheader(dark_file)['EXPTIME'])
+calibrated = (raw - fits.getdata(bias_file).astype(np.float32)
+              - fits.getdata(dark_file).astype(np.float32) * ratio) / fits.getdata(flat_file).astype(np.float32)
+for key in ('BZERO', 'BSCALE'):
+    header.remove(key, ignore_missing=True)
+header['HISTORY'] = 'bias, scaled dark and flat field applied (float32)'
+header['CALIBRAT'] = True
+fits.PrimaryHDU(calibrated, header).writeto(new_filename, overwrite=True)
+return calibrated
+""")
+
     notebooks = _sources()
-    source = load("source", "04_stacking.ipynb")
-    change(source)
-    notebooks["04_stacking.ipynb"] = solved("04_stacking.ipynb", source)
+    for name, edit in (("04_stacking.ipynb", change), ("05_process_data.ipynb", in_float32)):
+        source = load("source", name)
+        edit(source)
+        notebooks[name] = solved(name, source)
     write_student(folder, "sound_alternatives", notebooks)
 
 
