@@ -1,0 +1,391 @@
+"""What the notebooks' prose says about the bundled night agrees with its frames.
+
+Each test finds one statement in the markdown of an instructor notebook
+(``solutions/ccd_reduction``), reads the numbers it quotes, and recomputes
+them from the bundled frames, the simulator's noiseless components and the
+truth file (``sample_data.simulate.BUNDLED_TRUTH``), within the precision the
+statement gives ("about 1500 ADU": to the nearest hundred).  A statement that
+is reworded fails with its own name, so that the number and its test move
+together; a changed night fails where the prose no longer holds.
+"""
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from convenience_functions import lab
+from convenience_functions.display import DEFAULT_PERCENTILE
+from sample_data import simulate
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "solutions" / "ccd_reduction"
+
+
+@lru_cache(maxsize=None)
+def _cells(notebook, kind):
+    nb = json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))
+    return [" ".join("".join(c["source"]).split()) for c in nb["cells"] if c["cell_type"] == kind]
+
+
+def quoted(notebook, pattern):
+    """What ``pattern`` captures in the markdown of ``notebook``: numbers as floats, words as they are."""
+    text = " ".join(_cells(notebook, "markdown"))
+    match = re.search(pattern, text)
+    assert match, (
+        f"the prose of {notebook} no longer says {pattern!r}: "
+        "update tests/test_prose.py together with the statement"
+    )
+    return [_number(group) for group in match.groups()]
+
+
+def _number(text):
+    try:
+        return float(text.replace(" ", ""))
+    except ValueError:
+        return text
+
+
+@lru_cache(maxsize=None)
+def frame(name):
+    return fits.getdata(simulate.BUNDLED_DIR / name).astype(float)
+
+
+@lru_cache(maxsize=None)
+def header(name):
+    return fits.getheader(simulate.BUNDLED_DIR / name)
+
+
+@lru_cache(maxsize=None)
+def truth():
+    return json.loads(simulate.BUNDLED_TRUTH.read_text())
+
+
+@lru_cache(maxsize=None)
+def components():
+    return simulate.true_components()
+
+
+def given(kind):
+    return fits.getdata(simulate.BUNDLED_DIR / lab.GIVEN_MASTER_FILES[kind]).astype(float)
+
+
+def typical_dark_e_per_s():
+    """The median dark current, e-/s, measured from the given master dark."""
+    dark_exptime = header(lab.GIVEN_MASTER_FILES["dark"])["EXPTIME"]
+    return np.median(given("dark")) * lab.GAIN_E_PER_ADU / dark_exptime
+
+
+def bias_noise():
+    """Notebook 04's measurement: noise of one bias, of the median and of the mean of all (ADU)."""
+    stack = np.array([frame(name) for name in lab.BIAS_FILES])
+    _, ny, nx = stack.shape
+    centre = (slice(ny // 4, 3 * ny // 4), slice(nx // 4, 3 * nx // 4))
+
+    def without_columns(image):
+        return image - np.median(image, axis=0)
+
+    one = np.std((stack[0] - stack[1])[centre]) / np.sqrt(2)
+    median = np.std(without_columns(np.median(stack, axis=0))[centre])
+    mean = np.std(without_columns(stack.mean(axis=0))[centre])
+    return one, median, mean
+
+
+def corrected_flats():
+    """The flats less the given bias and scaled dark, each over its own median."""
+    bias, dark = given("bias"), given("dark")
+    dark_exptime = header(lab.GIVEN_MASTER_FILES["dark"])["EXPTIME"]
+    flats = []
+    for name in lab.FLAT_FILES:
+        flat = frame(name) - bias - dark * header(name)["EXPTIME"] / dark_exptime
+        flats.append(flat)
+    return flats
+
+
+# --- 01: FITS basics ---------------------------------------------------------
+
+
+def test_01_frame_size_and_pixel_count():
+    ny, nx = quoted("01_fits_basics.ipynb", r"Its image has (\d+) × (\d+) pixels")
+    assert frame(lab.FIRST_BIAS_FILE).shape == (ny, nx) == tuple(truth()["shape"])
+    (count,) = quoted("01_fits_basics.ipynb", r"Numbers are hard to take in ([\d ]+) at a time")
+    assert count == frame(lab.FIRST_BIAS_FILE).size
+
+
+def test_01_bias_level_about_1500_adu():
+    (around,) = quoted("01_fits_basics.ipynb", r"every pixel sits around (\d+) ADU")
+    (about,) = quoted("01_fits_basics.ipynb", r"the bias level \(about (\d+) ADU here\)")
+    median = np.median(frame(lab.FIRST_BIAS_FILE))
+    for stated in (around, about):
+        assert abs(median - stated) < 50, (stated, median)  # to the nearest hundred
+
+
+def test_01_show_image_default_percentiles():
+    low, high = quoted("01_fits_basics.ipynb", r"black at the (\d+)st and white at the ([\d.]+)th percentile")
+    assert (low, high) == DEFAULT_PERCENTILE
+
+
+# --- 02: histogram -------------------------------------------------------------
+
+
+def test_02_one_histogram_per_column():
+    (columns,) = quoted("02_histogram.ipynb", r"draw (\d+) histograms on top of each other")
+    assert columns == frame(lab.FIRST_BIAS_FILE).shape[1]
+
+
+def test_02_hump_and_bright_column_bumps():
+    (hump,) = quoted("02_histogram.ipynb", r"one narrow hump around (\d+) ADU")
+    low, high = quoted("02_histogram.ipynb", r"The low bumps near (\d+)–(\d+) ADU are the pixels of the few bright columns")
+    bias = frame(lab.FIRST_BIAS_FILE)
+    assert abs(np.median(bias) - hump) < 50
+    from scipy import ndimage
+
+    # A bright column stands out from its neighbours (the hump across the frame is broader).
+    column_medians = np.median(bias, axis=0)
+    bright = column_medians - ndimage.median_filter(column_medians, size=9, mode="nearest") > 20
+    assert 1 <= bright.sum() <= 5, f"{bright.sum()} bright columns, not a few"
+    p5, p95 = np.percentile(bias[:, bright], [5, 95])
+    assert low - 10 <= p5 and p95 <= high + 10, (p5, p95)  # to the nearest ten ADU
+
+
+def test_02_gain_and_noise_of_one_frame():
+    (gain,) = quoted("02_histogram.ipynb", r"The gain, (\d+) electrons per ADU")
+    assert gain == lab.GAIN_E_PER_ADU == header(lab.FIRST_BIAS_FILE)["GAIN"] == truth()["gain_e_per_adu"]
+    assert re.search("standard deviation of one frame is more than twice as large", " ".join(_cells("02_histogram.ipynb", "markdown")))
+    bias, second = frame(lab.BIAS_FILES[0]), frame(lab.BIAS_FILES[1])
+    read_noise = np.std(second - bias) / np.sqrt(2)
+    assert np.std(bias) > 2 * read_noise
+
+
+def test_02_model_answer_outliers_and_automatic_range():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    quoted("02_histogram.ipynb", r"left a few pixels above (1700) ADU")
+    quoted("02_histogram.ipynb", r"the hump, a few tens of ADU wide, fills only a small part of the axis")
+    quoted("02_histogram.ipynb", r"a few per bin, are too few to be seen next to a peak of more than a (thousand)")
+    bias = frame(lab.FIRST_BIAS_FILE)
+    low, high = lab.BIAS_HISTOGRAM_RANGE_ADU
+    assert not (bias < low).any()
+    above = bias > high
+    assert 1 <= above.sum() <= 10, f"{above.sum()} pixels above {high} ADU, not a few"
+    assert truth()["frames"][lab.FIRST_BIAS_FILE]["cosmic_rays"] >= 1  # and they are a cosmic ray
+    # What matplotlib shows when left to itself, with the solution's 1-ADU bins.
+    edges = np.arange(bias.min(), bias.max() + 2) - 0.5
+    fig, ax = plt.subplots()
+    counts, _, _ = ax.hist(bias.ravel(), bins=edges, histtype="step")
+    auto_low, auto_high = ax.get_xlim()
+    plt.close(fig)
+    assert auto_high > bias.max()
+    hump_low, hump_high = np.percentile(bias, [1, 99])
+    assert 10 <= hump_high - hump_low < 100  # a few tens of ADU
+    assert (hump_high - hump_low) / (auto_high - auto_low) < 0.35  # a small part of the axis
+    assert counts[edges[:-1] > high].max() <= 5 and counts.max() > 1000
+
+
+# --- 03: dark current ------------------------------------------------------------
+
+
+def test_03_dark_exposure_and_bias_hundreds_of_times_larger():
+    (exptime,) = quoted("03_dark_current.ipynb", r"It was exposed for (\d+) seconds")
+    assert header(lab.FIRST_DARK_FILE)["EXPTIME"] == exptime == truth()["dark_exptime_s"]
+    level, thousand = quoted(
+        "03_dark_current.ipynb",
+        r"The bias level, about (\d+) ADU, is about a (thousand) times larger than what 60 s of dark current adds",
+    )
+    bias, dark = frame(lab.FIRST_BIAS_FILE), frame(lab.FIRST_DARK_FILE)
+    assert abs(np.median(bias) - level) < 50
+    assert 500 <= np.median(given("bias")) / np.median(given("dark")) < 2000  # a typical pixel
+    # "forgetting it gives a dark current hundreds of times too large" (the mean, as calc_dark_current takes).
+    forgot = np.mean(dark) * lab.GAIN_E_PER_ADU / header(lab.FIRST_DARK_FILE)["EXPTIME"]
+    right = np.mean(dark - bias) * lab.GAIN_E_PER_ADU / header(lab.FIRST_DARK_FILE)["EXPTIME"]
+    assert 100 <= forgot / right < 1000
+
+
+def test_03_median_dark_current_in_the_camera_class():
+    low, high = lab.TYPICAL_DARK_CURRENT_E_PER_S
+    rate = (frame(lab.FIRST_DARK_FILE) - frame(lab.FIRST_BIAS_FILE)) * lab.GAIN_E_PER_ADU / 60.0
+    assert low <= np.median(rate) <= high
+    assert np.mean(rate) > np.median(rate)  # "The mean is higher"
+    hot = components()["hot_pixels"]
+    current = components()["dark_current_e_per_s"]
+    ratio = current[hot] / np.median(current)
+    assert 10 <= ratio.min() and ratio.max() < 1000  # "tens to hundreds of times"
+
+
+def test_03_dark_current_and_temperature():
+    (halving,) = quoted("03_dark_current.ipynb", r"it roughly halves for every (\d+) °C of cooling")
+    assert simulate.DARK_CURRENT_HALVING_C == halving
+    quoted("03_dark_current.ipynb", r"an uncooled camera at room temperature can be a (hundred) times worse")
+    cooled = header(lab.FIRST_DARK_FILE)["CCD-TEMP"]
+    assert 30 <= simulate.dark_current_at(20.0) / simulate.dark_current_at(cooled) < 300
+
+
+def test_03_ten_darks_agree_to_a_few_percent():
+    quoted("03_dark_current.ipynb", r"The (ten) values agree to a few percent")
+    assert len(lab.DARK_FILES) == 10
+    bias = frame(lab.FIRST_BIAS_FILE)
+    rates = np.array([np.mean(frame(name) - bias) for name in lab.DARK_FILES])
+    assert (rates.max() - rates.min()) / np.median(rates) < 0.1
+
+
+def test_03_question_exposure_and_read_noise():
+    exptime, read_noise = quoted(
+        "03_dark_current.ipynb", r"is a (\d+) s exposure .* read noise of about (\d+) e- \(the `RDNOISE`"
+    )
+    science = header(lab.SCIENCE_FILE)
+    assert science["EXPTIME"] == exptime == lab.SCIENCE_EXPTIME_S
+    assert header(lab.FIRST_BIAS_FILE)["RDNOISE"] == pytest.approx(read_noise, abs=0.5)
+
+
+def test_03_model_answer_numbers():
+    notebook = "03_dark_current.ipynb"
+    electrons, adu = quoted(notebook, r"In 180 s it collects about (\d+) e-, some (\d+) ADU")
+    root_n, root_stated = quoted(notebook, r"Poisson noise of about √(\d+) ≈ (\d+) e-")
+    read_noise, shot, total = quoted(notebook, r"√\((\d+)² \+ (\d+)²\) ≈ ([\d.]+) e-")
+    scale, = quoted(notebook, r"scaling the 60 s master dark by (\d+)")
+    sky_root, = quoted(notebook, r"√N ≈ (\d+) e-\) dominates")
+
+    t = lab.SCIENCE_EXPTIME_S
+    n_dark = typical_dark_e_per_s() * t
+    # One significant digit: "about 10" is 7.5-15, "some 5" 3.5-7.5.
+    assert 0.75 * electrons <= n_dark < 1.5 * electrons, n_dark
+    assert 0.7 * adu <= n_dark / lab.GAIN_E_PER_ADU < 1.5 * adu
+    assert root_n == electrons and abs(np.sqrt(n_dark) - root_stated) < 0.5
+    rdnoise = header(lab.SCIENCE_FILE)["RDNOISE"]
+    assert read_noise == pytest.approx(rdnoise, abs=0.5) and shot == root_stated
+    assert abs(np.sqrt(rdnoise**2 + n_dark) - total) < 0.15
+    # Hot pixels: "some reach a few e-/s, i.e. hundreds to thousands of electrons in 180 s".
+    current = components()["dark_current_e_per_s"]
+    hot = current[components()["hot_pixels"]]
+    assert 1 <= np.median(hot) < 10
+    assert 100 <= hot.min() * t and hot.max() * t < 10000
+    assert scale == t / header(lab.FIRST_DARK_FILE)["EXPTIME"]
+    # The sky: thousands of electrons per pixel, sqrt(N) about 50 e-.
+    sky = truth()["sky_background_e_per_s"] * t
+    assert 1000 <= sky < 10000 and abs(np.sqrt(sky) - sky_root) < 5
+
+
+# --- 04: stacking ------------------------------------------------------------------
+
+
+def test_04_numbers_of_frames():
+    n_bias, n_dark, n_flat = quoted(
+        "04_stacking.ipynb",
+        r"`lab.BIAS_FILES`: (\d+) bias frames.*`lab.DARK_FILES`: (\d+) dark frames.*`lab.FLAT_FILES`: (\d+) R-band",
+    )
+    assert (len(lab.BIAS_FILES), len(lab.DARK_FILES), len(lab.FLAT_FILES)) == (n_bias, n_dark, n_flat)
+    assert {header(name)["FILTER"] for name in lab.FLAT_FILES} == {"R"}
+    assert len({header(name)["EXPTIME"] for name in lab.DARK_FILES}) == 1
+
+
+def test_04_cosmic_ray_adds_hundreds_of_adu():
+    quoted("04_stacking.ipynb", r"A cosmic ray that hits one dark frame adds (hundred)s of ADU to a few pixels")
+    low, high = (e / lab.GAIN_E_PER_ADU for e in simulate.COSMIC_RAY_E_PER_PIXEL_RANGE)
+    assert 100 <= low and high < 1000
+
+
+def test_04_tiny_stack_median_and_mean():
+    median, mean = quoted("04_stacking.ipynb", r"The median of the hit pixel is (\d+).*dragged up to (\d+)\.")
+    (source,) = [c for c in _cells("04_stacking.ipynb", "code") if c.startswith("tiny_stack = ")]
+    namespace = {"np": np}
+    exec(source.split(" print(")[0], namespace)
+    tiny = namespace["tiny_stack"]
+    assert np.median(tiny, axis=0)[1, 1] == median
+    assert round(np.mean(tiny, axis=0)[1, 1]) == mean
+
+
+def test_04_flat_levels_differ_by_far_more_than_their_noise():
+    quoted("04_stacking.ipynb", r"far more than the noise of a pixel \(a (few) tenths of a percent\)")
+    flats = corrected_flats()
+    levels = np.array([np.median(f) for f in flats])
+    noise = np.std(flats[0] / levels[0] - flats[1] / levels[1]) / np.sqrt(2)
+    assert 0.001 <= noise < 0.01
+    assert (levels.max() - levels.min()) / np.median(levels) > 10 * noise
+
+
+def test_04_first_flat_dark_signal_and_levels():
+    quoted("04_stacking.ipynb", r"its dark signal, a fraction of an ADU in a (few) seconds")
+    exptime = header(lab.FLAT_FILES[0])["EXPTIME"]
+    dark_exptime = header(lab.GIVEN_MASTER_FILES["dark"])["EXPTIME"]
+    assert exptime < 10 and np.median(given("dark")) * exptime / dark_exptime < 1
+    quoted("04_stacking.ipynb", r"A flat frame has tens of (thousand)s of ADU per pixel")
+    assert all(10_000 <= level < 100_000 for level in truth()["flat_levels_adu"])
+
+
+def test_04_pixel_sensitivity_about_a_percent_and_dust():
+    quoted("04_stacking.ipynb", r"pixels differ in sensitivity by about a (percent)")
+    from scipy import ndimage
+
+    flat = components()["flat"]
+    grain = np.std(flat / ndimage.median_filter(flat, size=9))
+    assert 0.005 <= grain < 0.02
+    quoted("05_process_data.ipynb", r"shadows of dust, a (few) percent deep")
+    night = simulate.bundled_description()
+    donuts = simulate.dust_donut_params(night.shape, simulate.pattern_rng(night.seed, simulate._STREAM_FLAT))
+    depths = [donut[4] for donut in donuts]
+    assert all(0.01 <= depth < 0.1 for depth in depths), depths
+
+
+def test_04_master_flat_about_half_as_noisy_as_one_flat():
+    quoted("04_stacking.ipynb", r"The master flat is about (half) as noisy as a single flat")
+    true_flat = components()["flat"]
+    flats = corrected_flats()
+    one = np.std(flats[0] / np.median(flats[0]) / true_flat - 1)
+    master = given("flat")
+    master_noise = np.std(master / true_flat / np.median(master / true_flat) - 1)
+    assert 0.4 <= master_noise / one < 0.65, master_noise / one
+
+
+def test_04_how_much_quieter_the_master_bias_is():
+    notebook = "04_stacking.ipynb"
+    n, mean_ratio = quoted(notebook, r"The mean of the (\d+) frames is close to \$\\sqrt\{20\} \\approx ([\d.]+)\$")
+    median_ratio, = quoted(notebook, r"close to \$\\sqrt\{20\}/1.25 \\approx ([\d.]+)\$")
+    percent, = quoted(notebook, r"it is about (\d+) % noisier than the mean")
+    assert n == len(lab.BIAS_FILES) and mean_ratio == round(np.sqrt(n), 1)
+    assert median_ratio == round(np.sqrt(n) / 1.25, 1)
+    one, median, mean = bias_noise()
+    # "close to": the measured ratios within 15 % of the rule's.
+    assert one / mean == pytest.approx(mean_ratio, rel=0.15)
+    assert one / median == pytest.approx(median_ratio, rel=0.15)
+    assert median / mean - 1 == pytest.approx(percent / 100, abs=0.1)
+    # "even bias frames catch a few cosmic rays": the bundled biases do.
+    assert sum(truth()["frames"][name]["cosmic_rays"] for name in lab.BIAS_FILES) >= 1
+
+
+def test_04_cosmic_ray_in_the_first_dark():
+    quoted("04_stacking.ipynb", r"a small bright streak or spot where a \*\*cosmic ray\*\*, a particle, hit this (one) frame")
+    assert truth()["frames"][lab.DARK_FILES[0]]["cosmic_rays"] >= 1
+
+
+# --- 05: calibration -------------------------------------------------------------
+
+
+def test_05_exposure_times_and_filter():
+    (t_sci,) = quoted("05_process_data.ipynb", r"the raw (\d+)-second R-band image")
+    t_dark, t_sci_2, = quoted("05_process_data.ipynb", r"exposure time \$t_\\mathrm\{dark\}\$ \((\d+) s\).*\$t_\\mathrm\{sci\}\$ \((\d+) s\), three times as much")
+    science = header(lab.SCIENCE_FILE)
+    assert science["EXPTIME"] == t_sci == t_sci_2 and science["FILTER"] == "R"
+    assert header(lab.GIVEN_MASTER_FILES["dark"])["EXPTIME"] == t_dark and t_sci / t_dark == 3
+    (level,) = quoted("05_process_data.ipynb", r"the bias level \(about (\d+) ADU\)")
+    assert abs(np.median(given("bias")) - level) < 50
+
+
+def test_05_biases_and_darks_of_both_filters_flats_of_one():
+    quoted("05_process_data.ipynb", r"(half) of the biases and darks that went into the masters are named `CalV-...`")
+    for names in (lab.BIAS_FILES, lab.DARK_FILES):
+        filters = [header(name)["FILTER"] for name in names]
+        assert filters.count("V") * 2 == len(filters) and set(filters) == {"R", "V"}
+    assert {header(name)["FILTER"] for name in lab.FLAT_FILES} == {header(lab.SCIENCE_FILE)["FILTER"]}
+
+
+def test_05_saturated_star_cores():
+    quoted("05_process_data.ipynb", r"for this camera it is the converter's (16)-bit limit")
+    saturate = header(lab.SCIENCE_FILE)["SATURATE"]
+    assert saturate == 2**16 - 1 == truth()["saturation_adu"]
+    assert (frame(lab.SCIENCE_FILE) >= saturate).sum() > 0 and truth()["saturated_stars"]
