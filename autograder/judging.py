@@ -82,8 +82,9 @@ def plan(notebook, graded_ids):
             continue
         else:
             pending.append(_source(cell))
-    steps.append(("cells", pending))
-    steps += [("item", grade_id) for grade_id in graded_ids if grade_id not in placed]
+    missing = [("item", grade_id) for grade_id in graded_ids if grade_id not in placed]
+    if missing:  # cells after the last grade cell matter only to an item whose cell was deleted
+        steps += [("cells", pending)] + missing
     return [step for step in steps if step != ("cells", [])]
 
 

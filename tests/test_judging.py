@@ -187,6 +187,8 @@ def test_plan_skips_grade_cells_and_places_each_item_at_its_cell():
     notebook["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "text"})
     assert judging.plan(notebook, ["test_x", "test_gone"]) == [
         ("cells", ["a = 1\n"]), ("item", "test_x"), ("cells", ["b = 2\n", "c = 3\n"]), ("item", "test_gone")]
+    # cells after the last grade cell are not run when no item needs them
+    assert judging.plan(notebook, ["test_x"]) == [("cells", ["a = 1\n"]), ("item", "test_x")]
 
 
 def test_decode_accepts_only_plain_data():
