@@ -218,7 +218,8 @@ def runner_command(scratch, data, second_night, sandboxed, cwd):
     script = code / "runner.py"
     shutil.copyfile(Path(checks.__file__).with_name("runner.py"), script)
     visible = [Path(data).resolve(), Path(second_night).resolve()]
-    env = {"CCDLAB_DATA": str(Path(data).resolve())}
+    env = {"CCDLAB_DATA": str(Path(data).resolve()),
+           "CCDLAB_STUDENT_PATH": str(sandbox.student_package().resolve().parent)}
     argv = [sys.executable, "-I", str(script)]
     if sandboxed:
         argv = sandbox.command(cwd, writable=[cwd], readonly=visible + [code], env=env) + argv

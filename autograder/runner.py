@@ -357,6 +357,9 @@ def serve():
     from astropy.io import fits  # noqa: F401
     from IPython.core.inputtransformer2 import TransformerManager  # noqa: F401
 
+    # -I ignores PYTHONPATH: the course's own student package is put first here.
+    if os.environ.get("CCDLAB_STUDENT_PATH"):
+        sys.path.insert(0, os.environ["CCDLAB_STUDENT_PATH"])
     forbidden = [name for name in os.environ.pop("CCDLAB_RUNNER_FORBID", "").split(",") if name]
     if forbidden:
         sys.meta_path.insert(0, _Forbid(forbidden))

@@ -99,7 +99,9 @@ def command(cwd, writable=(), readonly=(), env=None, memory_bytes=MEMORY_LIMIT_B
         host, inside = entry if isinstance(entry, tuple) else (entry, entry)
         args += ["--bind", str(Path(host).resolve()), str(Path(inside).resolve())]
     environment = {"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-                   "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg"}
+                   "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
+                   # the package students import, from this course (not wherever it was installed from)
+                   "PYTHONPATH": str(student_package().resolve().parent)}
     environment.update({key: os.environ[key] for key in PASSED_ENV if key in os.environ})
     environment.update(env or {})
     for key, value in environment.items():

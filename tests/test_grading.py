@@ -112,7 +112,7 @@ def test_hand_grades_reach_grades_csv_and_feedback_and_pending_is_not_zero(grade
     assert _rows(graded)["correct"] == before
 
 
-def test_a_student_graded_with_another_version_of_the_course_is_graded_again(graded, batch, capsys):
+def test_a_student_graded_with_another_version_of_the_course_is_graded_again(graded, batch, capfd):
     import json
 
     from autograder import classgrade
@@ -123,9 +123,13 @@ def test_a_student_graded_with_another_version_of_the_course_is_graded_again(gra
     state["correct"]["course"] = "0" * 64  # as if solutions/ had changed since
     state_file.write_text(json.dumps(state))
     assert ccdlab(["grade", str(batch), "--out", str(graded), "--jobs", "2", "--timeout", TIMEOUT]) == 0
-    printed = capsys.readouterr().out
-    assert "1 graded (1 again because the course changed" in printed
+    captured = capfd.readouterr()  # what reached the terminal, kernels' and workers' file descriptors included
+    assert "1 graded (1 again because the course changed" in captured.out
     assert (graded / report.CSV_FILE).read_text() == before
+    # quiet: kernel banners and library warnings went to RESULTS/grading.log, not the terminal
+    for noise in ("ipython kernel", "To connect another client", "SAWarning"):
+        assert noise not in captured.out + captured.err, noise
+    assert "===== correct: ok" in (graded / classgrade.LOG_FILE).read_text()
 
 
 def test_a_renamed_hand_in_is_graded_and_a_double_one_flagged(graded):
