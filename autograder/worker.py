@@ -268,23 +268,21 @@ def _cell_errors(notebook_text):
     return names
 
 
-def _timed_out(notebook_text):
-    """(source of the first cell nbgrader interrupted for running over the time limit, why), or None."""
-    for output_cell in json.loads(notebook_text).get("cells", []):
-        for output in output_cell.get("outputs", []):
-            if output.get("output_type") == "error" and output.get("ename") == "NotRun":
-                return None  # reported with the cell that timed out, found first
-            if output.get("output_type") == "error" and output.get("ename") == "CellTimeoutError":
-                return _source(output_cell), None
-    return None
+def _timed_out(notebook_text, seconds):
+    """(source, description) of the cell nbgrader interrupted for running over the time limit, or None.
 
+    The description names the cell and the function that did not return
+    (:func:`autograder.preprocessors.timeout_description`).
+    """
+    import nbformat
 
-def _not_run_reason(notebook_text):
-    """The NotRun message of a notebook, if a cell of it ran over the time limit."""
-    for cell in json.loads(notebook_text).get("cells", []):
+    from .preprocessors import timeout_description
+
+    notebook = nbformat.reads(notebook_text, as_version=4)
+    for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "error" and output.get("ename") == "NotRun":
-                return output.get("evalue", "")[len("not run: "):]
+            if output.get("output_type") == "error" and output.get("ename") == "CellTimeoutError":
+                return cell.source, timeout_description(cell, index, seconds)
     return None
 
 
@@ -533,12 +531,17 @@ def _grade(submission, cell_timeout, source_root, data_source, keep_scratch, san
                 died = "DeadKernelError" in failure or "died" in failure.lower()
                 status = "kernel_died" if died else "timeout" if "timeout" in failure.lower() else "kernel_died"
                 flags.setdefault(status, []).append(f"{name}: {_short(failure)}")
+        # What the kernels' runs say, read before the verdicts rewrite the grade cells' outputs.
         stops = {}
         for path in sorted(_autograded_dir(root, submission.student_id).glob("*.ipynb")):
             text = read_regular(path).decode("utf-8")
-            found = _timed_out(text)
+            errors = _cell_errors(text)
+            found = _timed_out(text, cell_timeout)
             if found:
-                stops[path.name] = (found[0], _not_run_reason(text) or "a cell ran over the time limit")
+                stops[path.name] = found
+                flags.setdefault("timeout", []).append(f"{path.name}: {found[1]}; the cells after it were not run")
+            if "DeadKernelError" in errors:
+                flags.setdefault("kernel_died", []).append(f"{path.name}: the kernel died; later cells scored 0")
         runner_cwd = scratch / "runner-cwd"
         runner_cwd.mkdir()
         argv, env, visible = judging.runner_command(scratch, data, night.folder, use_sandbox, runner_cwd)
@@ -550,12 +553,6 @@ def _grade(submission, cell_timeout, source_root, data_source, keep_scratch, san
         result.verdicts = judging.verdicts_as_json(verdicts)
         _collect(root, submission.student_id, result)
         for name, text in result.autograded.items():
-            errors = _cell_errors(text)
-            if "CellTimeoutError" in errors:
-                why = _not_run_reason(text) or f"a cell ran longer than {cell_timeout:g} s"
-                flags.setdefault("timeout", []).append(f"{name}: {why}")
-            if "DeadKernelError" in errors:
-                flags.setdefault("kernel_died", []).append(f"{name}: the kernel died; later cells scored 0")
             if "[output capped by the grader" in text:
                 flags.setdefault("note", []).append(f"{name}: output capped")
     finally:

@@ -459,6 +459,11 @@ return calibrated
     write_student(folder, "sound_alternatives", notebooks)
 
 
+hung_function = _with(
+    "hung_function", "03_dark_current.ipynb",
+    lambda nb: set_solution(nb, "calc_dark_current", "while True:\n    pass"))
+
+
 STUDENTS = [correct, blank, mistake_bias_mean, mistake_unscaled_dark, mistake_dark_with_bias, mistake_flat_mean,
             hostile_loop, hostile_exit, hostile_flood, hostile_rmdata, hostile_points, hostile_patch, hostile_json,
             hostile_missing, hostile_pass, zipped, not_a_zip]
@@ -493,6 +498,8 @@ EXPECTED = {
     "cheat_kernel": ("flagged", {"*": ZERO}),
     "renamed": ("flagged", {}),
     "sound_alternatives": ("ok", {}),
+    # Its function never returns: the test cell that calls it times out, the rest of 03 is not run.
+    "hung_function": ("timeout", {"03_dark_current": ZERO}),
     "cheat_html": ("ok", {}),
     "cheat_files": ("ok", {}),
     "cheat_linked_handin": ("unreadable_notebook", {"03_dark_current": ZERO}),

@@ -242,7 +242,7 @@ def graded_class(tmp_path_factory):
     canary.chmod(0o640)
     cheats = [classbatch.cheat_kernel, classbatch.cheat_html, classbatch.cheat_files_builder(canary),
               classbatch.cheat_linked_handin_builder(classbatch.course.source_dir() / "03_dark_current.ipynb"),
-              classbatch.renamed, classbatch.sound_alternatives]
+              classbatch.renamed, classbatch.sound_alternatives, classbatch.hung_function]
     classbatch.build(submissions, classbatch.STUDENTS + classbatch.HACKERS + [escape] + cheats)
     sandboxed, _why = sandbox.available()
     try:

@@ -132,6 +132,21 @@ def test_a_student_graded_with_another_version_of_the_course_is_graded_again(gra
     assert "===== correct: ok" in (graded / classgrade.LOG_FILE).read_text()
 
 
+def test_a_hung_function_costs_one_timeout_per_notebook_and_is_named(graded, graded_class):
+    import json
+
+    from autograder import classgrade
+
+    row = _rows(graded)["hung_function"]
+    assert "cell test_calc_dark_current ran longer than 20 s (in calc_dark_current" in row["reason"], row["reason"]
+    state = json.loads((graded / classgrade.STATE_FILE).read_text())
+    honest = state["correct"]["seconds"]
+    # one timeout (20 s) more than an honest student, not one per cell that calls the function
+    assert state["hung_function"]["seconds"] < honest + 2 * float(TIMEOUT), (state["hung_function"], honest)
+    page = (graded / "feedback" / "hung_function" / "ccd_reduction" / "03_dark_current.html").read_text()
+    assert "in calc_dark_current, which did not return" in page
+
+
 def test_a_renamed_hand_in_is_graded_and_a_double_one_flagged(graded):
     row = _rows(graded)["renamed"]
     assert "01_fits_basics-1.ipynb graded as 01_fits_basics.ipynb" in row["reason"]
