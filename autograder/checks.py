@@ -21,6 +21,7 @@ same encoding.
 import contextlib
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -325,9 +326,15 @@ def _reference(name, *args, **kwargs):
 
 
 class Night:
-    """File names of one set of frames, with the exposure times they carry."""
+    """File names of one set of frames, with the exposure times they carry.
 
-    def __init__(self, folder, biases, darks, flats, science, shape, dark_exptime, science_exptime, description):
+    ``ptc_pairs`` are the photon-transfer flats, pairs ``(path_a, path_b)``
+    faint to bright, and ``dark_series`` the darks of several exposure times
+    (each file's EXPTIME gives its time), ordered by time; both may be empty.
+    """
+
+    def __init__(self, folder, biases, darks, flats, science, shape, dark_exptime, science_exptime, description,
+                 ptc_pairs=(), dark_series=()):
         self.folder = Path(folder)
         self.biases = list(biases)
         self.darks = list(darks)
@@ -337,6 +344,8 @@ class Night:
         self.dark_exptime = float(dark_exptime)
         self.science_exptime = float(science_exptime)
         self.description = description
+        self.ptc_pairs = [tuple(pair) for pair in ptc_pairs]
+        self.dark_series = list(dark_series)
 
 
 def bundled_night():
@@ -354,6 +363,8 @@ def bundled_night():
         dark_exptime=lab.DARK_EXPTIME_S,
         science_exptime=lab.SCIENCE_EXPTIME_S,
         description="the bundled frames",
+        ptc_pairs=[tuple(data_paths(pair)) for pair in lab.PTC_FLAT_PAIRS],
+        dark_series=data_paths(lab.DARK_SERIES_FILES),
     )
     night.simulation = _bundled_simulation(night.biases[0])
     return night
@@ -383,6 +394,9 @@ DEFAULT_SECOND_SEED = 2024
 SECOND_DARK_EXPTIME_S = 30.0
 SECOND_SCIENCE_EXPTIME_S = 90.0
 SECOND_FLAT_EXPTIMES_S = (1.0, 3.0, 2.0)
+#: The second night's photon-transfer pairs and dark series, s: other times than the bundled night's.
+SECOND_PTC_EXPTIMES_S = (0.08, 0.6, 5.0, 20.0, 50.0, 85.0, 110.0, 250.0)
+SECOND_DARK_SERIES_EXPTIMES_S = (10.0, 30.0, 60.0, 90.0)
 
 
 def _write_raw(path, data, imagetyp, exptime):
@@ -413,8 +427,12 @@ def second_night(folder, seed=DEFAULT_SECOND_SEED):
     The simulator renders it (``sample_data.simulate.NightDescription``):
     the same physics as the bundled frames, another camera.  Its bias is low
     (about 100 ADU), so that many dark pixels fall below the master bias and
-    a subtraction done in uint16 wraps around; the chip is warmer (0 C); the
-    flats' levels differ by up to a factor of three; the darks take 30 s.
+    a subtraction done in uint16 wraps around; the chip is warmer (0 C), so
+    its dark current is ten times higher; the gain is 1.3 e-/ADU, the read
+    noise 8 e-, the full well 60,000 e- (its very hot pixels fill it within
+    50-90 s); the flats' levels differ by up to a factor of three; the darks
+    take 30 s; the photon-transfer pairs and the dark series have their own
+    exposure times.
     The second bias frame carries a strong cosmic ray, so a mean combine
     differs from a median.  No truth file is written: the noiseless patterns
     are ``simulate.true_components(night=night.simulation)``.
@@ -435,7 +453,8 @@ def second_night(folder, seed=DEFAULT_SECOND_SEED):
 
     folder = Path(folder)
     shape = second_shape(seed)
-    camera = simulate.Camera(read_noise_e=8.0, bias_level_adu=100.0, bias_column_sigma_adu=1.0, ccd_temp_c=0.0)
+    camera = simulate.Camera(gain_e_per_adu=1.3, read_noise_e=8.0, bias_level_adu=100.0, bias_column_sigma_adu=1.0,
+                             ccd_temp_c=0.0, full_well_e=60_000.0, very_hot_fill_time_range_s=(50.0, 90.0))
     description = simulate.NightDescription(
         shape=shape, seed=seed, camera=camera,
         bias_files=tuple(f"bias{i}.fit" for i in range(5)),
@@ -448,6 +467,10 @@ def second_night(folder, seed=DEFAULT_SECOND_SEED):
         flat_level_range_adu=(4000.0, 12000.0),
         planted_hits=(("bias1.fit", 5, 10, 3, 4, 6000.0),),
         label=f"a {shape[0]}x{shape[1]} test set",
+        ptc_pairs=tuple((f"lamp{i}a.fit", f"lamp{i}b.fit") for i in range(len(SECOND_PTC_EXPTIMES_S))),
+        ptc_exptimes_s=SECOND_PTC_EXPTIMES_S,
+        dark_series_files=tuple(f"darkseries{i}.fit" for i in range(2 * len(SECOND_DARK_SERIES_EXPTIMES_S))),
+        dark_series_exptimes_s=SECOND_DARK_SERIES_EXPTIMES_S,
     )
     simulate.simulate_night(folder, night=description, truth_file=False)
     night = Night(
@@ -457,6 +480,8 @@ def second_night(folder, seed=DEFAULT_SECOND_SEED):
         [str(folder / name) for name in description.flat_files],
         str(folder / description.science_file),
         description.shape, description.dark_exptime_s, description.science_exptime_s, description.label,
+        ptc_pairs=[(str(folder / a), str(folder / b)) for a, b in description.ptc_pairs],
+        dark_series=[str(folder / name) for name in description.dark_series_files],
     )
     night.seed = seed
     night.simulation = description
@@ -1108,8 +1133,39 @@ def diagnose_process_data(func):
 # ---------------------------------------------------------------------------
 # What the hidden grade cells call
 
+class _Diagnoses(Mapping):
+    """Graded item -> its diagnosis: this module's, then those of the notebooks' own modules.
+
+    The notebooks' modules (e.g. :mod:`autograder.checks_camera`) import their
+    machinery from this one, so they are imported on first use, not when this
+    module loads: no import circle.
+    """
+
+    def __init__(self, own, modules):
+        self._own, self._modules, self._all = dict(own), tuple(modules), None
+
+    def _items(self):
+        if self._all is None:
+            import importlib
+
+            merged = dict(self._own)
+            for module in self._modules:
+                merged.update(importlib.import_module(module, __package__).DIAGNOSES)
+            self._all = merged
+        return self._all
+
+    def __getitem__(self, item):
+        return self._items()[item]
+
+    def __iter__(self):
+        return iter(self._items())
+
+    def __len__(self):
+        return len(self._items())
+
+
 #: Graded item -> its diagnosis.  The grade_id of its cell is ``test_<item>``.
-DIAGNOSES = {
+DIAGNOSES = _Diagnoses({
     "center_flux": diagnose_center_flux,
     "fifth_column_mean": diagnose_fifth_column_mean,
     "answer_bias_exptime": diagnose_answer_bias_exptime,
@@ -1123,7 +1179,7 @@ DIAGNOSES = {
     "combine_flats": diagnose_combine_flats,
     "save_fits": diagnose_save_fits,
     "process_data": diagnose_process_data,
-}
+}, [".checks_camera"])
 
 # ---------------------------------------------------------------------------
 # The hidden grade cells' entry points (plain ``nbgrader autograde``, the
@@ -1212,3 +1268,33 @@ def check_save_fits(function):
 def check_process_data(function):
     """Hidden test of ``process_data`` (notebook 05)."""
     check("process_data", function)
+
+
+def check_measure_read_noise(function):
+    """Hidden test of ``measure_read_noise`` (notebook 06)."""
+    check("measure_read_noise", function)
+
+
+def check_measure_gain(function):
+    """Hidden test of ``measure_gain`` (notebook 06)."""
+    check("measure_gain", function)
+
+
+def check_photon_transfer(function):
+    """Hidden test of ``photon_transfer`` (notebook 06)."""
+    check("photon_transfer", function)
+
+
+def check_plot_photon_transfer(function):
+    """Hidden test of ``plot_photon_transfer`` (notebook 06)."""
+    check("plot_photon_transfer", function)
+
+
+def check_fit_dark_current(function):
+    """Hidden test of ``fit_dark_current`` (notebook 06)."""
+    check("fit_dark_current", function)
+
+
+def check_bad_pixel_mask(function):
+    """Hidden test of ``bad_pixel_mask`` (notebook 06)."""
+    check("bad_pixel_mask", function)
