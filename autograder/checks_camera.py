@@ -21,6 +21,7 @@ Machinery (calling the candidate, the nights, the reference cache) is
 and :data:`autograder.checks.DIAGNOSES` lists them.
 """
 
+import contextlib
 import math
 
 import numpy as np
@@ -32,18 +33,40 @@ from .checks import NOTES, _Failed, _call, _nights, _read, _reference, _returned
 FLOOR = 0.03
 #: Standard errors of the estimate a sound measurement may be off by.
 STANDARD_ERRORS = 4.0
-#: Limit of the dark current for the bad-pixel check, in units of the night's typical dark current.
-BAD_PIXEL_LIMIT_TYPICAL = 5.0
+#: ``max_dark_current`` of the bad-pixel check, in units of the night's typical dark current: above
+#: every ordinary pixel (at most about 1.6 x typical) and inside the hot pixels' range (10-1000 x),
+#: so that hot pixels lie on both sides of it and of it times the gain (a current left in ADU/s).
+BAD_PIXEL_LIMIT_TYPICAL = 20.0
 #: Pixels within this factor of the limit are neither required nor forbidden in a mask.
 BAD_PIXEL_MARGIN = 1.3
-#: The gain is measured on the brightest pair below this fraction of the full well.
-GAIN_PAIR_FULL_WELL_FRACTION = 0.35
-#: PTC points are judged up to this fraction of the full well (beyond, the pixels fill up).
-PTC_FULL_WELL_FRACTION = 0.5
+#: A pixel must be flagged non-linear when its dark charge in the longest dark reaches this fraction of
+#: the full well (it reads 7.5 % short of its line), and must not be when it stays below this fraction
+#: of the linear limit.
+NONLINEAR_MUST_FULL_WELL = 1.0
+NONLINEAR_LINEAR_FRACTION = 0.95
+#: Flagged good pixels allowed, as a fraction of the good pixels (e.g. a few cosmic rays taken for
+#: non-linear pixels); at least ``BAD_PIXEL_FALSE_MIN``.
+BAD_PIXEL_FALSE_FRACTION = 0.002
+BAD_PIXEL_FALSE_MIN = 3
+#: The gain is measured on the brightest pair whose mean stays below this fraction of the linear
+#: limit (the flat's pattern takes its brightest pixels some 20 % higher).
+GAIN_PAIR_LINEAR_FRACTION = 0.65
+#: PTC points are judged up to this fraction of the linear limit (beyond, the response bends).
+PTC_LINEAR_FRACTION = 0.75
 
 
 # ---------------------------------------------------------------------------
 # What the camera is, and how close a sound measurement comes
+
+
+@contextlib.contextmanager
+def _camera_nights(nights):
+    """The nights to judge on: ``nights`` if given (tests), else the bundled and the second night."""
+    if nights is not None:
+        yield list(nights)
+        return
+    with _nights() as (both, _scratch):
+        yield both
 
 
 def _camera(night):
@@ -122,12 +145,21 @@ def _mean_pair(path_a, path_b):
 
 
 def read_noise_truth(night):
-    """(truth e-, relative standard error) of the read noise measured from the night's bias pair."""
+    """(truth e-, relative standard error) of the read noise measured from the night's bias pair.
+
+    The truth is the noise a bias frame holds: the camera's read noise, the
+    shot noise of the dark charge collected while the frame is shifted out,
+    and the rounding to whole counts (1/12 ADU^2) -- a few tenths of a
+    percent more than the read noise alone on a cooled chip, about 2 % on a
+    warm one.
+    """
     camera = _camera(night)
     standard_error = 1.0 / math.sqrt(2.0 * _pixels(night))
     if camera is None:
         return _reference("measure_read_noise", *_bias_pair(night), _gain_of(night)), standard_error
-    return float(camera.read_noise_e), standard_error
+    readout_e = float(np.mean(_truth(night)["readout_dark_e"]))
+    rounding_e2 = camera.gain_e_per_adu ** 2 / 12.0
+    return math.sqrt(camera.read_noise_e ** 2 + readout_e + rounding_e2), standard_error
 
 
 def _gain_of(night):
@@ -139,10 +171,10 @@ def _gain_of(night):
     return lab.GAIN_E_PER_ADU
 
 
-def diagnose_measure_read_noise(func):
+def diagnose_measure_read_noise(func, nights=None):
     """Check ``measure_read_noise(bias_file_1, bias_file_2, gain)`` against the camera's read noise."""
     name = "measure_read_noise"
-    with _nights() as (nights, _scratch):
+    with _camera_nights(nights) as nights:
         for night in nights:
             first, second = _bias_pair(night)
             gain = _gain_of(night)
@@ -179,7 +211,7 @@ def diagnose_measure_read_noise(func):
             problem = _judge_number(name, value, truth, tol, "e-", variants, night.description)
             if problem:
                 return [problem]
-            NOTES.append(f"{name} on {night.description}: {value:.3f} e-, the camera's {truth:.3f} e- "
+            NOTES.append(f"{name} on {night.description}: {value:.3f} e-, the camera's bias noise {truth:.3f} e- "
                          f"({value / truth - 1:+.1%}, within {tol:.0%})")
     return []
 
@@ -194,20 +226,21 @@ def _ptc_signals(night):
     return signal
 
 
-def _full_well_adu(night):
+def linear_limit_adu(night):
+    """Signal above the bias up to which the camera's response is linear, ADU."""
     camera = _camera(night)
     if camera is not None:
-        return camera.full_well_e / camera.gain_e_per_adu
+        return getattr(camera, "linear_limit_fraction", 1.0) * camera.full_well_e / camera.gain_e_per_adu
     from astropy.io import fits
 
     header = fits.getheader(night.ptc_pairs[0][0])
-    return float(header.get("SATURATE", 65535)) - _read(night.biases[0]).mean()
+    return 0.7 * (float(header.get("SATURATE", 65535)) - _read(night.biases[0]).mean())
 
 
 def gain_pair(night):
-    """The flat pair the gain is measured on: the brightest below ``GAIN_PAIR_FULL_WELL_FRACTION`` of the full well."""
+    """The flat pair the gain is measured on: the brightest below ``GAIN_PAIR_LINEAR_FRACTION`` of the linear limit."""
     signal = _ptc_signals(night)
-    below = np.flatnonzero(signal < GAIN_PAIR_FULL_WELL_FRACTION * _full_well_adu(night))
+    below = np.flatnonzero(signal < GAIN_PAIR_LINEAR_FRACTION * linear_limit_adu(night))
     index = int(below[np.argmax(signal[below])]) if below.size else int(np.argmin(signal))
     return tuple(night.ptc_pairs[index])
 
@@ -227,10 +260,10 @@ def gain_truth(night, pair):
     return float(camera.gain_e_per_adu), standard_error
 
 
-def diagnose_measure_gain(func):
+def diagnose_measure_gain(func, nights=None):
     """Check ``measure_gain(flat_file_1, flat_file_2, bias_file_1, bias_file_2)`` against the camera's gain."""
     name = "measure_gain"
-    with _nights() as (nights, _scratch):
+    with _camera_nights(nights) as nights:
         for night in nights:
             pair, biases = gain_pair(night), _bias_pair(night)
             try:
@@ -297,19 +330,29 @@ def _pair_of_arrays(name, result, printed, count):
     return tuple(arrays)
 
 
-def ptc_truth(night, signal):
-    """Per point: (true variance ADU^2 of one frame at ``signal`` ADU, relative standard error, judged?)."""
+def ptc_truth(night):
+    """Per pair: true signal (ADU), true variance of one frame (ADU^2), its relative standard error, judged?
+
+    The signal is the simulator's noiseless mean level of the pair
+    (``simulate.ptc_levels_adu``); the variance, shot noise (signal / gain)
+    plus read noise plus 1/12 ADU^2 of rounding to whole counts.  Only pairs
+    below ``PTC_LINEAR_FRACTION`` of the linear limit are judged (beyond, the
+    bending response squeezes the noise, and the converter may clip).
+    """
     camera = _camera(night)
-    count = np.asarray(signal).size
+    reference_signal, reference_variance = _reference(
+        "photon_transfer", [tuple(p) for p in night.ptc_pairs], *_bias_pair(night))
+    count = reference_signal.size
     standard_error = np.full(count, math.sqrt(2.0 / _pixels(night)))
     if camera is None:
-        return _reference("photon_transfer", [tuple(p) for p in night.ptc_pairs], *_bias_pair(night))[1], \
-            standard_error, np.ones(count, bool)
+        return reference_signal, reference_variance, standard_error, np.ones(count, bool)
+    from sample_data import simulate
+
+    signal = np.asarray(simulate.ptc_levels_adu(night.simulation, _truth(night))[1], dtype=float)
     gain = camera.gain_e_per_adu
-    # Shot noise (variance = signal / gain) and read noise; 1/12 ADU^2 of rounding to whole counts.
-    variance = np.asarray(signal) / gain + (camera.read_noise_e / gain) ** 2 + 1.0 / 12.0
-    judged = np.asarray(signal) < PTC_FULL_WELL_FRACTION * camera.full_well_e / gain
-    return variance, standard_error, judged
+    variance = signal / gain + (camera.read_noise_e / gain) ** 2 + 1.0 / 12.0
+    judged = signal < PTC_LINEAR_FRACTION * linear_limit_adu(night)
+    return signal, variance, standard_error, judged
 
 
 def _ptc_variants(night):
@@ -342,9 +385,9 @@ def judge_photon_transfer(night, signal, variance):
     name = "photon_transfer"
     reference_signal, reference_variance = _reference(
         name, [tuple(p) for p in night.ptc_pairs], *_bias_pair(night))
-    truth, standard_error, judged = ptc_truth(night, reference_signal)
-    signal_tol = np.maximum(FLOOR * np.abs(reference_signal), 1.0)
-    bad_signal = np.abs(signal - reference_signal) > signal_tol
+    true_signal, truth, standard_error, judged = ptc_truth(night)
+    signal_tol = np.maximum(FLOOR * np.abs(true_signal), 1.0)
+    bad_signal = judged & (np.abs(signal - true_signal) > signal_tol)
     tol = np.array([tolerance(se, r, t) for se, r, t in zip(standard_error, reference_variance, truth)])
     bad_variance = judged & (np.abs(variance / truth - 1.0) > tol)
     if not bad_signal.any() and not bad_variance.any():
@@ -365,17 +408,17 @@ def judge_photon_transfer(night, signal, variance):
     if bad_signal.any():
         index = int(np.flatnonzero(bad_signal)[0])
         return [f"{name} on {night.description}: the signal of pair {index} is {signal[index]:.5g} ADU; the mean "
-                f"of the two flats above the bias is {reference_signal[index]:.5g} ADU"]
+                f"of the two flats above the bias is {true_signal[index]:.5g} ADU"]
     index = int(np.flatnonzero(bad_variance)[0])
     return [f"{name} on {night.description}: the variance of pair {index} is {variance[index]:.5g} ADU^2; shot "
-            f"and read noise at {reference_signal[index]:.4g} ADU make {truth[index]:.5g} ADU^2 "
+            f"and read noise at {true_signal[index]:.4g} ADU make {truth[index]:.5g} ADU^2 "
             f"(a sound measurement comes within {tol[index]:.0%})"]
 
 
-def diagnose_photon_transfer(func):
+def diagnose_photon_transfer(func, nights=None):
     """Check ``photon_transfer(flat_pairs, bias_file_1, bias_file_2)`` against the camera's noise."""
     name = "photon_transfer"
-    with _nights() as (nights, _scratch):
+    with _camera_nights(nights) as nights:
         for night in nights:
             pairs = [list(pair) for pair in night.ptc_pairs]
             try:
@@ -431,11 +474,11 @@ def judge_ptc_axes(name, ax, signal, variance):
     return problems
 
 
-def diagnose_plot_photon_transfer(func):
+def diagnose_plot_photon_transfer(func, nights=None):
     """Check ``plot_photon_transfer(signal_adu, variance_adu2, ax=None)`` by inspecting what it drew."""
     name = "plot_photon_transfer"
     problems = []
-    with _nights() as (nights, _scratch):
+    with _camera_nights(nights) as nights:
         night = nights[1]
         signal, variance = _reference("photon_transfer", [tuple(p) for p in night.ptc_pairs], *_bias_pair(night))
         try:
@@ -468,32 +511,54 @@ def _dark_stack(night, master_bias):
     return np.stack([_read(f) - master_bias for f in files]), np.array([_exptime(f) for f in files])
 
 
+def _well_response(charge_e, camera):
+    from sample_data import simulate
+
+    response = getattr(simulate, "well_response", None)
+    if response is None:
+        return np.minimum(charge_e, camera.full_well_e)
+    return response(charge_e, camera.full_well_e, camera.linear_limit_fraction)
+
+
 def dark_current_truth(night, master_bias):
     """(truth e-/s/pixel, relative standard error) of the mean dark current from the night's dark series.
 
-    The truth is the mean of the simulator's dark current over the pixels;
-    the standard error, that of a straight-line slope through the darks' mean
-    signals, each as noisy as read and shot noise over that many pixels make it.
+    The truth is the mean of the simulator's dark current over the pixels as
+    the dark series shows it: the slope of the noiseless mean dark signal
+    against the darks' exposure times.  That is the plain mean dark current,
+    except where pixels fill their wells in the long darks: their charge
+    stops growing, and the mean signal grows more slowly than the mean
+    current says.  The standard error is that of a straight-line slope through
+    the darks' mean signals, each as noisy as read and shot noise over that
+    many pixels make it.
     """
+    from .checks import _exptime
+
     components = _truth(night)
     camera = _camera(night)
-    stack, times = _dark_stack(night, master_bias)
+    times = np.array([_exptime(f) for f in night.dark_series])
     if components is None or camera is None:
         truth = _reference("fit_dark_current", list(night.dark_series), master_bias, _gain_of(night))
         read_e, mean_current = 0.0, truth
     else:
-        truth = float(np.mean(components["dark_current_e_per_s"]))
-        read_e, mean_current = camera.read_noise_e, truth
+        current = components["dark_current_e_per_s"]
+        readout = components["readout_dark_e"]
+        # What a pixel reads above the master bias, e-: the charge it keeps, clipped by the converter.
+        headroom_e = (camera.adc_max_adu - components["bias_offset_adu"]) * camera.gain_e_per_adu
+        means = [float(np.mean(np.minimum(_well_response(current * t + readout, camera), headroom_e) - readout))
+                 for t in times]
+        truth = float(np.polyfit(times, means, 1)[0])
+        read_e, mean_current = camera.read_noise_e, float(np.mean(current))
     weights = (times - times.mean()) / np.sum((times - times.mean()) ** 2)
     noise_e = np.sqrt((read_e ** 2 + mean_current * times) / _pixels(night))
     standard_error = float(np.sqrt(np.sum((weights * noise_e) ** 2))) / max(truth, 1e-12)
     return truth, standard_error
 
 
-def diagnose_fit_dark_current(func):
+def diagnose_fit_dark_current(func, nights=None):
     """Check ``fit_dark_current(dark_files, master_bias, gain)`` against the camera's mean dark current."""
     name = "fit_dark_current"
-    with _nights() as (nights, _scratch):
+    with _camera_nights(nights) as nights:
         for night in nights:
             master_bias = _reference("combine_bias", night.biases)
             gain = _gain_of(night)
@@ -540,108 +605,132 @@ def diagnose_fit_dark_current(func):
 # Bad pixels
 
 
-def bad_pixel_limit(night):
-    """The ``max_dark_current`` the check asks for: ``BAD_PIXEL_LIMIT_TYPICAL`` x the typical pixel's, e-/s."""
+def bad_pixel_limits(night):
+    """The two ``max_dark_current`` values the check asks for, e-/s/pixel.
+
+    First ``BAD_PIXEL_LIMIT_TYPICAL`` x the typical pixel's dark current (the
+    hot pixels matter); then a limit above every pixel's dark current, so
+    that only the non-linear pixels are bad (a mask that tests the current
+    alone flags none of them).
+    """
+    components = _truth(night)
     camera = _camera(night)
-    if camera is not None:
-        return BAD_PIXEL_LIMIT_TYPICAL * float(camera.dark_current_e_per_s)
-    master_bias = _reference("combine_bias", night.biases)
-    stack, times = _dark_stack(night, master_bias)
-    typical = np.polyfit(times, np.median(stack, axis=(1, 2)), 1)[0] * _gain_of(night)
-    return BAD_PIXEL_LIMIT_TYPICAL * float(typical)
+    if components is not None and camera is not None:
+        typical, highest = float(camera.dark_current_e_per_s), float(components["dark_current_e_per_s"].max())
+    else:
+        master_bias = _reference("combine_bias", night.biases)
+        stack, times = _dark_stack(night, master_bias)
+        slopes = np.polyfit(times, stack.reshape(len(times), -1), 1)[0] * _gain_of(night)
+        typical, highest = float(np.median(slopes)), float(slopes.max())
+    return BAD_PIXEL_LIMIT_TYPICAL * typical, 2.0 * highest
 
 
 def bad_pixel_truth(night, limit):
-    """(must be flagged, must not be flagged) masks from the simulator's truth, or None for other frames.
+    """(must be flagged, must not be flagged, non-linear) masks from the simulator's truth, or None.
 
-    Must: dark current above ``limit`` x ``BAD_PIXEL_MARGIN``, or non-linear.
-    Must not: below ``limit`` / ``BAD_PIXEL_MARGIN`` and linear.  Pixels in
-    between may go either way.
+    Non-linear: the simulator's ``nonlinear_pixels``, and any pixel whose dark
+    charge in the longest dark reaches ``NONLINEAR_MUST_FULL_WELL`` of the
+    full well.  Must: dark current above ``limit`` x ``BAD_PIXEL_MARGIN``, or
+    non-linear.  Must not: dark current below ``limit`` / ``BAD_PIXEL_MARGIN``
+    and charge below ``NONLINEAR_LINEAR_FRACTION`` of the linear limit.
+    Pixels in between may go either way.
     """
     components = _truth(night)
-    if components is None:
+    camera = _camera(night)
+    if components is None or camera is None:
         return None
+    from .checks import _exptime
+
     current = components["dark_current_e_per_s"]
-    nonlinear = components.get("nonlinear_pixels", np.zeros(current.shape, bool))
+    longest = max(_exptime(f) for f in night.dark_series)
+    charge = current * longest + components["readout_dark_e"]
+    knee = getattr(camera, "linear_limit_fraction", 1.0) * camera.full_well_e
+    nonlinear = components.get("nonlinear_pixels", np.zeros(current.shape, bool)) | (
+        charge >= NONLINEAR_MUST_FULL_WELL * camera.full_well_e)
     must = (current > limit * BAD_PIXEL_MARGIN) | nonlinear
-    must_not = (current < limit / BAD_PIXEL_MARGIN) & ~nonlinear
+    must_not = (current < limit / BAD_PIXEL_MARGIN) & (charge < NONLINEAR_LINEAR_FRACTION * knee) & ~nonlinear
     return must, must_not, nonlinear
 
 
 def _allowed_misses(count):
-    return max(1, int(0.05 * count))
+    return int(0.05 * count)
 
 
-def _allowed_false(night, must_not):
-    return max(2, int(0.001 * must_not.sum()))
+def _allowed_false(must_not):
+    return max(BAD_PIXEL_FALSE_MIN, int(BAD_PIXEL_FALSE_FRACTION * must_not.sum()))
 
 
 def judge_bad_pixel_mask(night, mask, limit, master_bias, gain):
-    """Problems of a bad-pixel mask on ``night``; [] if sound."""
+    """Problems of a bad-pixel mask on ``night`` for ``max_dark_current = limit``; [] if sound."""
     name = "bad_pixel_mask"
-    where = night.description
+    where = f"{night.description} with max_dark_current={limit:.3g} e-/s"
     truth = bad_pixel_truth(night, limit)
     if truth is None:
         reference = _reference(name, list(night.dark_series), master_bias, gain, limit)
         must, must_not, nonlinear = reference, ~reference, np.zeros(reference.shape, bool)
     else:
         must, must_not, nonlinear = truth
-    missed = must & ~mask
-    false = must_not & mask
-    if missed.sum() <= _allowed_misses(must.sum()) and false.sum() <= _allowed_false(night, must_not):
+    missed, false = must & ~mask, must_not & mask
+    if missed.sum() <= _allowed_misses(must.sum()) and false.sum() <= _allowed_false(must_not):
         NOTES.append(f"{name} on {where}: {int(mask.sum())} pixels flagged; {int((must & mask).sum())} of the "
                      f"{int(must.sum())} bad ones caught, {int(false.sum())} good ones flagged")
         return []
-    if (~mask & must_not).sum() <= _allowed_false(night, must_not) and (must & mask).sum() <= _allowed_misses(
+    if (must_not & ~mask).sum() <= _allowed_false(must_not) and (must & mask).sum() <= _allowed_misses(
             must.sum()):
         return [f"{name} on {where}: the mask is inverted: True must mark the bad pixels"]
     stack, times = _dark_stack(night, master_bias)
-    longest = int(np.argmax(times))
+    slopes = np.polyfit(times, stack.reshape(len(times), -1), 1)[0].reshape(mask.shape)
     for mistake, wrong in (
-            ("one dark's signal was compared with the limit without dividing by its exposure time "
-             "(e-, not e-/s)", stack[longest] * gain > limit),
+            ("one dark's signal was compared with max_dark_current without dividing by its exposure time "
+             "(e-, not e-/s)", stack[int(np.argmax(times))] * gain > limit),
+            ("one dark's signal was compared with max_dark_current without dividing by its exposure time "
+             "(e-, not e-/s)", stack[int(np.argmin(times))] * gain > limit),
             ("the dark current is in ADU/s: multiply by the gain before comparing with max_dark_current",
-             np.polyfit(times, stack.reshape(len(times), -1), 1)[0].reshape(mask.shape) > limit),
+             slopes > limit),
+            ("the dark current was divided by the gain: electrons = ADU x gain", slopes / gain > limit),
     ):
-        if np.sum(wrong != mask) <= max(2, 0.1 * max(int(wrong.sum()), 1)):
-            return [f"{name} on {where}: {mistake}"]
-    if false.sum() > _allowed_false(night, must_not):
-        return [f"{name} on {where}: {int(false.sum())} pixels with a dark current well below max_dark_current "
-                f"= {limit:.3g} e-/s and a linear signal were flagged (the threshold is too low, or the test for "
-                "non-linearity flags the noise or cosmic rays)"]
+        if np.sum(wrong != mask) <= max(BAD_PIXEL_FALSE_MIN, 0.1 * max(int(wrong.sum()), 1)):
+            if missed.any() or false.sum() > _allowed_false(must_not):
+                return [f"{name} on {where}: {mistake}"]
+    if false.sum() > _allowed_false(must_not):
+        return [f"{name} on {where}: {int(false.sum())} good pixels (dark current well below max_dark_current, "
+                "signal linear in time) were flagged: is the threshold too low, or does the test for "
+                "non-linearity flag noise or cosmic rays?"]
     if nonlinear.any() and (missed & nonlinear).sum() > _allowed_misses(nonlinear.sum()):
         return [f"{name} on {where}: {int((missed & nonlinear).sum())} of the {int(nonlinear.sum())} non-linear "
-                "pixels are not flagged: also flag pixels whose signal does not grow linearly with time (e.g. the "
-                "longest dark falls short of the line through the others)"]
+                "pixels were not flagged: also flag pixels whose dark signal does not grow linearly with time "
+                "(e.g. the longest dark falls short of the line through the shorter ones)"]
     return [f"{name} on {where}: {int(missed.sum())} of the {int(must.sum())} pixels whose dark current is well "
-            f"above max_dark_current = {limit:.3g} e-/s were not flagged"]
+            f"above max_dark_current were not flagged"]
 
 
-def diagnose_bad_pixel_mask(func):
+def diagnose_bad_pixel_mask(func, nights=None):
     """Check ``bad_pixel_mask(dark_files, master_bias, gain, max_dark_current)`` against the truly bad pixels."""
     name = "bad_pixel_mask"
-    with _nights() as (nights, _scratch):
+    with _camera_nights(nights) as nights:
         for night in nights:
             master_bias = _reference("combine_bias", night.biases)
-            gain, limit = _gain_of(night), bad_pixel_limit(night)
-            try:
-                result, printed = _call(func, name, list(night.dark_series), master_bias, gain, limit)
-            except _Failed as failure:
-                return [f"{failure} (on {night.description})"]
-            nothing = _returned_nothing(name, result, printed)
-            if nothing:
-                return [nothing]
-            if not isinstance(result, np.ndarray):
-                return [f"{name} should return a numpy array of bool, not {_type_name(result)}"]
-            if result.shape != night.shape:
-                return [f"{name} returned shape {result.shape} on {night.description}, expected {night.shape}"]
-            if result.dtype != bool:
-                if result.dtype.kind in "iu" and set(np.unique(result)) <= {0, 1}:
-                    return [f"{name} returned {result.dtype} 0/1 values: return a bool mask (e.g. slope > limit)"]
-                return [f"{name} returned {result.dtype} values: return a bool mask, True for bad pixels"]
-            problems = judge_bad_pixel_mask(night, result, limit, master_bias, gain)
-            if problems:
-                return problems
+            gain = _gain_of(night)
+            for limit in bad_pixel_limits(night):
+                try:
+                    result, printed = _call(func, name, list(night.dark_series), master_bias, gain, limit)
+                except _Failed as failure:
+                    return [f"{failure} (on {night.description})"]
+                nothing = _returned_nothing(name, result, printed)
+                if nothing:
+                    return [nothing]
+                if not isinstance(result, np.ndarray):
+                    return [f"{name} should return a numpy array of bool, not {_type_name(result)}"]
+                if result.shape != night.shape:
+                    return [f"{name} returned shape {result.shape} on {night.description}, expected {night.shape}"]
+                if result.dtype != bool:
+                    if result.dtype.kind in "iuf" and set(np.unique(result).tolist()) <= {0, 1}:
+                        return [f"{name} returned {result.dtype} 0/1 values: return a bool mask "
+                                "(e.g. slope > max_dark_current)"]
+                    return [f"{name} returned {result.dtype} values: return a bool mask, True for bad pixels"]
+                problems = judge_bad_pixel_mask(night, result, limit, master_bias, gain)
+                if problems:
+                    return problems
     return []
 
 

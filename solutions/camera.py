@@ -131,6 +131,52 @@ def _line_fit(times, values):
     return slope, intercept
 
 
+def _means_per_time(stack_e, exptimes):
+    """Per exposure time, the mean dark signal of each pixel without cosmic rays, e-.
+
+    Parameters
+    ----------
+    stack_e : numpy.ndarray
+        (N, ny, nx) bias-subtracted darks, e-.
+    exptimes : numpy.ndarray
+        (N,) their exposure times, s.
+
+    Returns
+    -------
+    times : numpy.ndarray
+        (T,) the distinct exposure times, increasing, s.
+    means : numpy.ndarray
+        (T, ny, nx) mean signal of the darks of each time, e-; where one dark
+        of a time lies more than ``_CLIP_SIGMA`` noise sigmas above the mean
+        of the others (a cosmic ray; a well never gains charge), the others'
+        mean.
+    variances : numpy.ndarray
+        (T, ny, nx) expected variance of each mean, e-^2: read noise and
+        shot noise over the number of darks.
+    """
+    from astropy.stats import mad_std
+
+    times = np.unique(exptimes)
+    # Read noise of a bias-subtracted dark, e-: the pixels' scatter about their straight lines.
+    slope, intercept = _line_fit(exptimes, stack_e)
+    residuals = stack_e - (intercept + slope * exptimes.reshape((-1,) + (1,) * (stack_e.ndim - 1)))
+    dof = max(len(exptimes) - 2, 1)
+    typical_signal = max(float(np.median(stack_e.mean(axis=0))), 0.0)
+    read_var = max(mad_std(residuals) ** 2 * len(exptimes) / dof - typical_signal, 1e-6)
+    means, variances = [], []
+    for t in times:
+        group = stack_e[exptimes == t]
+        mean = group.mean(axis=0)
+        if len(group) > 1:
+            top = group.max(axis=0)
+            rest = (group.sum(axis=0) - top) / (len(group) - 1)
+            hit = top - rest > _CLIP_SIGMA * np.sqrt(2.0 * (read_var + np.clip(rest, 0, None)))
+            mean = np.where(hit, rest, mean)
+        means.append(mean)
+        variances.append((read_var + np.clip(mean, 0, None)) / len(group))
+    return times, np.array(means), np.array(variances)
+
+
 # ---------------------------------------------------------------------------
 # Public API
 
@@ -319,17 +365,22 @@ def plot_photon_transfer(signal_adu, variance_adu2, ax=None):
 def fit_dark_current(dark_files, master_bias, gain):
     """Mean dark current: the slope of the mean dark signal against exposure time.
 
-    Each dark has the master bias subtracted; the mean of what is left (ADU)
-    is fitted against the dark's EXPTIME (read from its header) by a straight
-    line (least squares, with an intercept, which takes up whatever does not
-    grow with time).  The slope, times the gain, is the mean dark current over
-    all pixels, hot ones included.
+    Each dark has the master bias subtracted; the darks of one exposure time
+    are averaged pixel by pixel, leaving out a cosmic ray where one dark of
+    that time lies far above the others (:func:`_means_per_time`); the mean
+    over the frame of each time's signal is fitted against EXPTIME (read from
+    each header) by a straight line (least squares, with an intercept, which
+    takes up whatever does not grow with time).  The slope, times the gain,
+    is the mean dark current over all pixels, hot ones included.  (Pixels
+    whose wells fill in the long darks stop adding signal: their share of the
+    mean grows more slowly than their current.)
 
     Parameters
     ----------
     dark_files : list of str or os.PathLike
         Raw darks (ADU) of one shape, of at least two different exposure
-        times (EXPTIME, seconds).
+        times (EXPTIME, seconds); several darks per time help against cosmic
+        rays.
     master_bias : array_like or str or os.PathLike
         Master bias of the same shape, ADU: a 2-D array, or the name of a FITS
         file holding it.  Not modified.
@@ -355,33 +406,34 @@ def fit_dark_current(dark_files, master_bias, gain):
     """
     gain = _positive_number(gain, "gain", "e-/ADU")
     stack, exptimes, _ = _dark_series(dark_files, master_bias)
-    mean_signal_adu = stack.mean(axis=(1, 2))
-    slope_adu_per_s, _ = _line_fit(exptimes, mean_signal_adu)
-    return float(slope_adu_per_s * gain)
+    stack *= gain  # e-
+    times, means, _ = _means_per_time(stack, exptimes)
+    slope_e_per_s, _ = _line_fit(times, means.mean(axis=(1, 2)))
+    return float(slope_e_per_s)
 
 
 def bad_pixel_mask(dark_files, master_bias, gain, max_dark_current):
     """Pixels to distrust: too much dark current, or a dark signal not linear in time.
 
-    Per pixel, a straight line is fitted by least squares to the
-    bias-subtracted dark signal (e-) against EXPTIME; its slope is the pixel's
-    dark current.  A pixel is bad when
+    The darks are bias-subtracted and converted to electrons; the darks of
+    one exposure time are averaged (leaving out, pixel by pixel, a value that
+    lies far above the others of its time: a cosmic ray).  Per pixel:
 
-    * its dark current exceeds ``max_dark_current``, or
-    * it is not linear: the signal of the longest dark falls short of the
-      straight line through the shorter darks by more than
-      ``_NONLINEAR_SIGMA`` times the noise expected there.  The expected noise
-      (e-) is read noise and shot noise, ``sqrt(sigma0**2 + signal)``, where
-      sigma0, the read noise of a bias-subtracted dark, is measured as the
-      typical scatter of all pixels about their lines.  Only a shortfall
-      counts: a cosmic ray adds charge and would otherwise look like a
-      non-linear pixel.
+    * its dark current is the least-squares slope of the signal against
+      EXPTIME; it is bad if that exceeds ``max_dark_current``;
+    * it is not linear if the signal of the longest exposure falls short of
+      the straight line through the shorter ones by more than
+      ``_NONLINEAR_SIGMA`` times the noise of that difference, which read
+      noise and shot noise make (the read noise of a bias-subtracted dark is
+      measured from the scatter of all pixels about their lines).  Only a
+      shortfall counts: a filling well loses charge, a cosmic ray adds it.
 
     Parameters
     ----------
     dark_files : list of str or os.PathLike
         Raw darks (ADU) of one shape, of at least three different exposure
-        times (EXPTIME, seconds).
+        times (EXPTIME, seconds); several darks per time help against cosmic
+        rays.
     master_bias : array_like or str or os.PathLike
         Master bias of the same shape, ADU: a 2-D array, or the name of a
         FITS file.  Not modified.
@@ -418,19 +470,16 @@ def bad_pixel_mask(dark_files, master_bias, gain, max_dark_current):
             "telling a non-linear pixel from a hot one needs at least three"
         )
     stack *= gain  # e-
-    slope, intercept = _line_fit(exptimes, stack)
+    times, means, variances = _means_per_time(stack, exptimes)
+
+    slope, _ = _line_fit(times, means)
     hot = slope > max_dark_current
 
-    # Non-linear: the longest darks against the line through the shorter ones.
-    longest = exptimes == times[-1]
-    short_slope, short_intercept = _line_fit(exptimes[~longest], stack[~longest])
-    predicted = short_intercept + short_slope * times[-1]
-    measured = stack[longest].mean(axis=0)
-    residuals = stack - (intercept + slope * exptimes[:, None, None])
-    from astropy.stats import mad_std
-
-    read_sigma_e = float(mad_std(residuals))
-    expected_sigma = np.sqrt((read_sigma_e**2 + np.clip(predicted, 0, None)) / longest.sum()
-                             + read_sigma_e**2)  # the shorter darks' line is uncertain too
-    nonlinear = predicted - measured > _NONLINEAR_SIGMA * expected_sigma
+    # Non-linear: the longest time against the straight line through the shorter ones.
+    short = times[:-1]
+    coefficients = 1.0 / short.size + (times[-1] - short.mean()) * (short - short.mean()) / np.sum(
+        (short - short.mean()) ** 2)
+    predicted = np.tensordot(coefficients, means[:-1], axes=1)
+    sigma = np.sqrt(np.tensordot(coefficients**2, variances[:-1], axes=1) + variances[-1])
+    nonlinear = predicted - means[-1] > _NONLINEAR_SIGMA * sigma
     return hot | nonlinear
