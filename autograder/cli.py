@@ -12,7 +12,7 @@ def _data(args):
     from sample_data import simulate
 
     return simulate.main(out=args.out, size=args.size, seed=args.seed, gain=args.gain, read_noise=args.read_noise,
-                         force=args.force)
+                         full_well=args.full_well, force=args.force)
 
 
 def _lab(args):
@@ -74,6 +74,8 @@ def build_parser():
                       help="gain of the camera in e-/ADU (default: the lab's)")
     data.add_argument("--read-noise", type=float, default=None, metavar="E",
                       help="read noise of the camera in e- rms (default: the lab's camera)")
+    data.add_argument("--full-well", type=float, default=None, metavar="E",
+                      help="full well of the camera's pixels in e- (default: the lab's camera)")
     data.add_argument("--force", action="store_true", help="replace differing frames already in --out")
     data.set_defaults(run=_data)
 

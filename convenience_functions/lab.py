@@ -28,10 +28,30 @@ FLAT_EXPTIMES_S = (2.0, 2.5, 3.0, 4.0, 5.0)
 BIAS_HISTOGRAM_RANGE_ADU = (1300, 1700)
 
 #: Raw frames are unsigned 16-bit integers: this is the largest value the
-#: camera's converter can write.  Where a pixel stops measuring light is the
-#: SATURATE keyword of a raw frame's header (the smaller of this and the
-#: pixel's full well seen through the gain); for this camera they coincide.
+#: camera's converter can write (where the converter saturates), ADU.  A
+#: pixel stops measuring light earlier, when its well is full: the SATURATE
+#: keyword of a raw frame's header gives that level (the smaller of this and
+#: the full well seen through the gain above the bias), and for this camera
+#: it is the full well, well below this number.
 SATURATION_ADU = 65535
+
+#: The photon-transfer series (notebook 06): pairs of R-band flats lit by a
+#: lamp of constant brightness, faint to bright, two frames per exposure time
+#: so that their difference holds only noise.  The level grows with the
+#: exposure time: the faintest pair sits on the read-noise floor, the middle
+#: ones in the shot-noise regime, the next two where the response bends, and
+#: the brightest is past the full well (saturated).
+PTC_FLAT_PAIRS = tuple((f"LampR-{i:02d}a.fit", f"LampR-{i:02d}b.fit") for i in range(1, 9))
+#: Exposure time of each pair of PTC_FLAT_PAIRS, in seconds.
+PTC_EXPTIMES_S = (0.05, 0.4, 3.0, 12.0, 40.0, 80.0, 100.0, 200.0)
+
+#: The dark series (notebook 06): darks of several exposure times, in
+#: seconds, two per time, for the dark current as the slope of the dark
+#: signal against time and for the pixels whose dark signal is not linear.
+DARK_SERIES_EXPTIMES_S = (30.0, 60.0, 180.0, 300.0)
+#: Names of the dark series, ordered by exposure time (each file's EXPTIME
+#: gives its time): ``Dark-030s-1.fit``, ``Dark-030s-2.fit``, ...
+DARK_SERIES_FILES = tuple(f"Dark-{t:03.0f}s-{i}.fit" for t in DARK_SERIES_EXPTIMES_S for i in (1, 2))
 
 #: Names of the raw frames, as the observatory's camera software wrote them.
 BIAS_FILES = tuple(

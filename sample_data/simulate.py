@@ -7,8 +7,11 @@ components.  The same code makes
 * the bundled night (:func:`bundled_description`, names and exposure times
   from :mod:`convenience_functions.lab`): 20 bias frames (10 taken with the
   R set, 10 with the V set), 10 dark frames of 60 s, 5 R-band twilight
-  flats whose exposure times grow as the sky fades, and one 180 s R-band
-  frame of M101 (a face-on spiral) with field stars;
+  flats whose exposure times grow as the sky fades, one 180 s R-band
+  frame of M101 (a face-on spiral) with field stars, and, for measuring the
+  camera itself (notebook 06), 8 pairs of R-band flats lit by a lamp of
+  constant brightness (the photon-transfer series, from a few tens of
+  electrons to past the full well) and a dark series of 30 to 300 s;
 * the grader's small second night (``autograder.checks.second_night``);
 * the small nights the tests need (``tests/conftest.py``).
 
@@ -20,15 +23,20 @@ from fixed child streams of the seed, so they are the same in every frame
 and :func:`true_components` can rebuild them.  The noise of each frame
 (photon noise, read noise, cosmic rays) comes from a child stream keyed by
 the frame's position in the night's list of frames, so a frame's bytes do
-not depend on which frames were made before it.
+not depend on which frames were made before it; the very hot pixels' charge
+has a second stream per frame, so adding them changed no other pixel.
 
 A frame is made the way a camera makes it, in electrons first::
 
     exposure_e = Poisson(rate_e_per_s * flat * t) + Poisson(dark_e_per_s * t)
     readout_e  = Poisson(charge the packet picks up while it is shifted out)
-    collected_e = min(exposure_e + readout_e + cosmic_rays_e, full_well_e)
-    raw_adu = bias_adu + collected_e / gain + Normal(0, read_noise_e / gain)
+    kept_e = well_response(exposure_e + readout_e + cosmic_rays_e)
+    raw_adu = bias_adu + kept_e / gain + Normal(0, read_noise_e / gain)
     raw = clip(rint(raw_adu), 0, 65535).astype(uint16)
+
+where :func:`well_response` is linear up to 70 % of the full well, then
+bends smoothly and stops at the full well (100,000 e- for the lab's camera,
+about 51,500 ADU above nothing, below the converter's 65535).
 
 and written as a 16-bit FITS image.  FITS has no unsigned integers: the
 file stores signed 16-bit numbers with ``BZERO = 32768`` added back on
@@ -66,13 +74,13 @@ from astropy.io import fits
 from convenience_functions import lab
 
 #: Bumped whenever a change makes the generator write different bytes.
-GENERATOR_VERSION = "2.0"
+GENERATOR_VERSION = "3.0"
 
 #: Seed of the bundled frames (the date of the night the lab's real frames were taken).
 DEFAULT_SEED = 20200131
 
-#: Shape (ny, nx) of the bundled frames: 36 frames of 200 x 200 pixels keep
-#: the ``sample_data`` folder at about 3 MB (it must stay under 5 MB).
+#: Shape (ny, nx) of the bundled frames: 60 frames of 200 x 200 pixels keep
+#: the ``sample_data`` folder at about 5.5 MB (it must stay under 8 MB).
 DEFAULT_SHAPE = (200, 200)
 
 #: Folder of the bundled frames (what students receive).
@@ -95,13 +103,23 @@ CCD_TEMP_C = -20.0
 BIAS_LEVEL_ADU = 1500.0
 BIAS_COLUMN_SIGMA_ADU = 4.0
 READ_NOISE_E = 10.0
-#: Charge a pixel holds before it saturates, e-.
-FULL_WELL_E = 150_000.0
+#: Charge a pixel holds before it saturates, e-: at the lab's gain about
+#: 50,000 ADU above the bias, so the well fills before the converter's 65535.
+FULL_WELL_E = 100_000.0
+#: Fraction of the full well up to which a pixel's response is linear
+#: (above it the response bends, see :func:`well_response`).
+LINEAR_LIMIT_FRACTION = 0.7
 #: Time to shift out a whole frame, s.
 READOUT_S = 12.0
 HOT_PIXEL_FRACTION = 0.003
 #: Hot pixels' dark current as multiples of an ordinary pixel's (log-uniform).
 HOT_PIXEL_FACTOR_RANGE = (10.0, 1000.0)
+#: Very hot pixels, whose dark signal fills the well in the long darks (so
+#: it is not linear in time): fraction of the pixels (3 of 200 x 200), and
+#: the range of the times in which their dark current alone fills the well,
+#: s (log-uniform).
+VERY_HOT_PIXEL_FRACTION = 7.5e-5
+VERY_HOT_FILL_TIME_RANGE_S = (150.0, 300.0)
 #: Bits of the analogue-to-digital converter: it writes 0 .. 2**16 - 1 ADU.
 ADC_BITS = 16
 INSTRUMENT = "ccdlab simulated CCD"
@@ -114,6 +132,12 @@ PIXEL_RESPONSE_SIGMA = 0.01
 
 # --- sky and scene ----------------------------------------------------------
 SKY_E_PER_S = 15.0
+#: The lamp of the photon-transfer flats fills an ordinary pixel's well in
+#: this time, s (its photon rate is the full well over it, e-/s/pixel).
+LAMP_FILL_TIME_S = 100.0
+#: Range of the twilight flats' levels above the bias for the lab's camera,
+#: ADU: 44-56 % of its full well.  Another camera's flats are exposed to the
+#: same fraction of its own full well (:class:`NightDescription`).
 FLAT_LEVEL_RANGE_ADU = (22000.0, 28000.0)
 PSF_FWHM_PIX = 3.0
 PSF_MOFFAT_BETA = 3.0
@@ -128,11 +152,12 @@ GALAXY_BULGE_PEAK_E_PER_S = 120.0
 COSMIC_RAYS_PER_PIXEL_PER_S = 1.1e-6
 COSMIC_RAY_E_PER_PIXEL_RANGE = (200.0, 800.0)
 
-# Child streams of the seed: one per fixed pattern, one per frame.
+# Child streams of the seed: one per fixed pattern, one per frame, one per frame for the very hot pixels.
 _PATTERN_STREAM = 0
 _FRAME_STREAM = 1
+_DEFECT_STREAM = 2
 _STREAM_BIAS, _STREAM_DARK, _STREAM_HOT, _STREAM_FLAT = 0, 1, 2, 3
-_STREAM_GALAXY, _STREAM_STARS, _STREAM_TWILIGHT = 4, 5, 6
+_STREAM_GALAXY, _STREAM_STARS, _STREAM_TWILIGHT, _STREAM_VERY_HOT = 4, 5, 6, 7
 
 # Rows per block when evaluating smooth patterns, to bound memory.
 _ROW_BLOCK = 256
@@ -141,6 +166,8 @@ _ROW_BLOCK = 256
 _FLATS_START = datetime.datetime(2020, 1, 31, 23, 48, 0)
 _SCIENCE_START = datetime.datetime(2020, 2, 1, 3, 21, 40)
 _BIAS_START = datetime.datetime(2020, 2, 1, 4, 2, 0)
+_LAMP_START = datetime.datetime(2020, 2, 1, 4, 30, 0)
+_DARK_SERIES_START = datetime.datetime(2020, 2, 1, 5, 0, 0)
 
 
 def dark_current_at(temp_c, at_0c_e_per_s=DARK_CURRENT_AT_0C_E_PER_S, halving_c=DARK_CURRENT_HALVING_C):
@@ -192,8 +219,20 @@ class Camera:
         Fraction of the pixels that are hot.
     hot_pixel_factor_range : tuple of float
         Hot pixels' dark current as multiples of ``dark_current_e_per_s``.
+    very_hot_pixel_fraction : float
+        Fraction of the pixels that are very hot: their dark current fills
+        the well in the long darks, so their dark signal is not linear in
+        time (at least one pixel).
+    very_hot_fill_time_range_s : tuple of float
+        Range of the times in which a very hot pixel's dark current alone
+        fills the well, s (log-uniform): its current is ``full_well_e`` over
+        that time, e-/s.
     full_well_e : float
         Charge a pixel holds, e-; beyond it the pixel saturates.
+    linear_limit_fraction : float
+        Fraction of the full well up to which the response is linear; above
+        it the response bends (:func:`well_response`), reaching the full well
+        at ``2 - linear_limit_fraction`` full wells of collected charge.
     readout_s : float
         Time to shift out a whole frame, s.
     adc_bits : int
@@ -209,7 +248,10 @@ class Camera:
     dark_current_e_per_s: float = None
     hot_pixel_fraction: float = HOT_PIXEL_FRACTION
     hot_pixel_factor_range: tuple = HOT_PIXEL_FACTOR_RANGE
+    very_hot_pixel_fraction: float = VERY_HOT_PIXEL_FRACTION
+    very_hot_fill_time_range_s: tuple = VERY_HOT_FILL_TIME_RANGE_S
     full_well_e: float = FULL_WELL_E
+    linear_limit_fraction: float = LINEAR_LIMIT_FRACTION
     readout_s: float = READOUT_S
     adc_bits: int = ADC_BITS
 
@@ -224,6 +266,9 @@ class Camera:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError(f"Camera {name} must be a number >= 0, not {value!r}")
+        if not 0.0 < self.linear_limit_fraction <= 1.0:
+            raise ValueError(f"Camera linear_limit_fraction must be in (0, 1], not {self.linear_limit_fraction!r}")
+        object.__setattr__(self, "very_hot_fill_time_range_s", tuple(self.very_hot_fill_time_range_s))
 
     @property
     def adc_max_adu(self):
@@ -231,13 +276,22 @@ class Camera:
         return 2 ** self.adc_bits - 1
 
     @property
-    def saturation_adu(self):
-        """Count above which a pixel no longer measures light, ADU (the ``SATURATE`` keyword).
+    def full_well_adu(self):
+        """The full well seen through the gain, ADU above the bias."""
+        return self.full_well_e / self.gain_e_per_adu
 
-        The smaller of the full well seen through the gain above the bias
-        level and the converter's largest number.
+    @property
+    def saturation_adu(self):
+        """Count from which on a pixel no longer measures light, ADU (the ``SATURATE`` keyword).
+
+        The smaller of the converter's largest number and the lowest count
+        a full pixel reads: the full well seen through the gain above the
+        bias level, less the spread of the bias's column pattern (6 of its
+        sigmas) and of the read noise (5 sigmas), so that every full pixel
+        reads at least this much.
         """
-        return int(min(self.adc_max_adu, math.floor(self.bias_level_adu + self.full_well_e / self.gain_e_per_adu)))
+        spread_adu = 6.0 * self.bias_column_sigma_adu + 5.0 * self.read_noise_e / self.gain_e_per_adu
+        return int(min(self.adc_max_adu, math.floor(self.bias_level_adu + self.full_well_adu - spread_adu)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -261,10 +315,12 @@ class NightDescription:
         Exposure time of the science frame, s.
     flat_exptimes_s : tuple of float
         Exposure time of each flat, s (one per flat file).
-    flat_level_range_adu : tuple of float
+    flat_level_range_adu : tuple of float, optional
         Range the flats' levels above the bias are drawn from, ADU: the
         twilight fades between flats, and the exposure times only partly
-        make up for it.
+        make up for it.  By default ``FLAT_LEVEL_RANGE_ADU`` scaled to the
+        camera's full well in ADU (the same fraction of the well as the
+        lab's camera).
     sky_e_per_s : float
         Sky background of the science frame before the flat, e-/s/pixel.
     cosmic_rays_per_pixel_per_s : float
@@ -273,6 +329,21 @@ class NightDescription:
         Strong hits placed by hand: ``(file name, row, column, rows, columns,
         e- per pixel)`` each, a block of charge (tests and the grader's
         second night use one in a bias frame).
+    ptc_pairs : tuple of (str, str)
+        Names of the photon-transfer flats, pairs of lamp flats of equal
+        exposure time, faint to bright; may be empty.
+    ptc_exptimes_s : tuple of float
+        Exposure time of each pair, s.
+    lamp_e_per_s : float, optional
+        Photon rate of the lamp before the flat field, e-/s/pixel; by default
+        the camera's full well over ``LAMP_FILL_TIME_S``.
+    dark_series_files : tuple of str
+        Names of the dark series, ordered by exposure time, the same number
+        of files for each time; may be empty.
+    dark_series_exptimes_s : tuple of float
+        The dark series' exposure times, s, increasing: the first
+        ``len(dark_series_files) // len(dark_series_exptimes_s)`` files have
+        the first, and so on.
     band : str
         Filter of the flats and science frame, and of calibration frames
         whose name does not say (``CalV-...`` says V).
@@ -290,20 +361,33 @@ class NightDescription:
     dark_exptime_s: float = lab.DARK_EXPTIME_S
     science_exptime_s: float = lab.SCIENCE_EXPTIME_S
     flat_exptimes_s: tuple = lab.FLAT_EXPTIMES_S
-    flat_level_range_adu: tuple = FLAT_LEVEL_RANGE_ADU
+    flat_level_range_adu: tuple = None
     sky_e_per_s: float = SKY_E_PER_S
     cosmic_rays_per_pixel_per_s: float = COSMIC_RAYS_PER_PIXEL_PER_S
     planted_hits: tuple = ()
     band: str = "R"
     label: str = "the bundled night"
+    ptc_pairs: tuple = lab.PTC_FLAT_PAIRS
+    ptc_exptimes_s: tuple = lab.PTC_EXPTIMES_S
+    lamp_e_per_s: float = None
+    dark_series_files: tuple = lab.DARK_SERIES_FILES
+    dark_series_exptimes_s: tuple = lab.DARK_SERIES_EXPTIMES_S
 
     def __post_init__(self):
         object.__setattr__(self, "shape", _check_shape(self.shape))
         object.__setattr__(self, "seed", _check_seed(self.seed))
         if not isinstance(self.camera, Camera):
             raise TypeError(f"camera must be a Camera, not {type(self.camera).__name__}")
-        for name in ("bias_files", "dark_files", "flat_files", "flat_exptimes_s", "planted_hits"):
+        for name in ("bias_files", "dark_files", "flat_files", "flat_exptimes_s", "planted_hits",
+                     "ptc_exptimes_s", "dark_series_files", "dark_series_exptimes_s"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "ptc_pairs", tuple(tuple(pair) for pair in self.ptc_pairs))
+        if self.flat_level_range_adu is None:
+            scale = self.camera.full_well_adu / Camera().full_well_adu  # 1.0 for the lab's camera
+            object.__setattr__(self, "flat_level_range_adu", tuple(level * scale for level in FLAT_LEVEL_RANGE_ADU))
+        if self.lamp_e_per_s is None:
+            object.__setattr__(self, "lamp_e_per_s", self.camera.full_well_e / LAMP_FILL_TIME_S)
+        self._check_series()
         if len(self.flat_exptimes_s) != len(self.flat_files):
             raise ValueError(
                 f"flat_exptimes_s has {len(self.flat_exptimes_s)} exposure times for "
@@ -321,9 +405,37 @@ class NightDescription:
             if hit[0] not in names:
                 raise ValueError(f"planted hit {hit!r} names no frame of the night")
 
+    def _check_series(self):
+        """Raise ValueError if the photon-transfer or dark series is not valid."""
+        if any(len(pair) != 2 for pair in self.ptc_pairs):
+            raise ValueError(f"ptc_pairs must be pairs of file names, not {self.ptc_pairs!r}")
+        if len(self.ptc_exptimes_s) != len(self.ptc_pairs):
+            raise ValueError(
+                f"ptc_exptimes_s has {len(self.ptc_exptimes_s)} exposure times for {len(self.ptc_pairs)} ptc_pairs"
+            )
+        times = self.dark_series_exptimes_s
+        if bool(times) != bool(self.dark_series_files) or (times and len(self.dark_series_files) % len(times)):
+            raise ValueError(
+                f"dark_series_files ({len(self.dark_series_files)} files) must hold the same number of "
+                f"files for each of the dark_series_exptimes_s {times!r}"
+            )
+        if list(times) != sorted(set(times)):
+            raise ValueError(f"dark_series_exptimes_s must increase, not {times!r}")
+        for name in ("ptc_exptimes_s", "dark_series_exptimes_s"):
+            if not all(t > 0 for t in getattr(self, name)):
+                raise ValueError(f"{name} must be positive seconds, not {getattr(self, name)!r}")
+        if not self.lamp_e_per_s > 0:
+            raise ValueError(f"lamp_e_per_s must be a positive number of e-/s, not {self.lamp_e_per_s!r}")
+
+    def dark_series_exptime(self, name):
+        """Return the exposure time of the dark-series file ``name``, s."""
+        per_time = len(self.dark_series_files) // len(self.dark_series_exptimes_s)
+        return self.dark_series_exptimes_s[self.dark_series_files.index(name) // per_time]
+
     def names(self):
         """Return the frames' names in the order of :meth:`frame_specs`."""
-        return ([*self.flat_files, self.science_file] + list(self.bias_files) + list(self.dark_files))
+        return ([*self.flat_files, self.science_file] + list(self.bias_files) + list(self.dark_files)
+                + [name for pair in self.ptc_pairs for name in pair] + list(self.dark_series_files))
 
     def frame_specs(self):
         """Return the night's frames in a fixed order, with their header values.
@@ -333,7 +445,7 @@ class NightDescription:
         list of dict
             ``name``, ``imagetyp``, ``exptime`` (s), ``filter``, ``date_obs``
             (ISO, UTC) and ``kind`` (``bias``, ``dark``, ``flat``,
-            ``science``) per frame.  A frame's position in this list keys its
+            ``science``, or ``lamp`` for the photon-transfer flats) per frame.  A frame's position in this list keys its
             noise stream.
         """
         readout = self.camera.readout_s
@@ -351,6 +463,17 @@ class NightDescription:
         for name in self.dark_files:
             specs.append(_spec(name, "dark", "Dark Frame", self.dark_exptime_s, _filter_of(name, self.band), clock))
             clock += datetime.timedelta(seconds=self.dark_exptime_s + readout)
+        # Added after the frames above, so that their noise streams stay the same.
+        clock = _LAMP_START
+        for pair, exptime in zip(self.ptc_pairs, self.ptc_exptimes_s):
+            for name in pair:
+                specs.append(_spec(name, "lamp", "Flat Field", exptime, _filter_of(name, self.band), clock))
+                clock += datetime.timedelta(seconds=exptime + readout)
+        clock = _DARK_SERIES_START
+        for name in self.dark_series_files:
+            exptime = self.dark_series_exptime(name)
+            specs.append(_spec(name, "dark", "Dark Frame", exptime, _filter_of(name, self.band), clock))
+            clock += datetime.timedelta(seconds=exptime + readout)
         return specs
 
     def parameters(self):
@@ -479,6 +602,16 @@ def frame_rng(seed, index):
     return np.random.default_rng(sequence)
 
 
+def defect_rng(seed, index):
+    """Return the generator of the very hot pixels' noise in the frame at ``index``.
+
+    A stream of its own, apart from :func:`frame_rng`, so that the very hot
+    pixels change no other pixel's noise.
+    """
+    sequence = np.random.SeedSequence(seed, spawn_key=(_DEFECT_STREAM, index))
+    return np.random.default_rng(sequence)
+
+
 # =============================================================================
 # Camera components
 # =============================================================================
@@ -599,6 +732,111 @@ def hot_pixels(shape, rng, fraction, current_range_e_per_s):
     low, high = np.log(current_range_e_per_s)
     current = np.exp(rng.uniform(low, high, n_hot)).astype(np.float32)
     return mask.reshape(shape), current
+
+
+def very_hot_pixels(shape, rng, fraction, fill_time_range_s, full_well_e, exclude):
+    """Return the very hot pixels, whose dark signal fills the well in long darks.
+
+    Their dark current (on top of an ordinary pixel's) is so high that the
+    well fills within a few minutes:
+    in a short dark their signal grows in proportion to the exposure time,
+    in a long one it bends over (:func:`well_response`) and stops at the
+    full well, so a straight line through the dark signal against time
+    does not fit them.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` in pixels.
+    rng : numpy.random.Generator
+        Fixed stream of the very hot pixels.
+    fraction : float
+        Fraction of the pixels that are very hot (at least one pixel).
+    fill_time_range_s : tuple of float
+        Range of the times in which a pixel's dark current alone fills the
+        well, s (log-uniform).
+    full_well_e : float
+        Charge a pixel holds, e-.
+    exclude : numpy.ndarray
+        ``(ny, nx)`` bool, pixels that may not be chosen (the hot pixels).
+
+    Returns
+    -------
+    mask : numpy.ndarray
+        ``(ny, nx)`` bool, True on very hot pixels.
+    current : numpy.ndarray
+        Dark current each adds to an ordinary pixel's, e-/s, in the order of
+        ``mask.nonzero()``.
+    """
+    free = np.flatnonzero(~exclude.ravel())
+    n_very_hot = min(free.size, max(1, int(round(fraction * shape[0] * shape[1]))))
+    index = np.sort(rng.choice(free, size=n_very_hot, replace=False))
+    mask = np.zeros(shape[0] * shape[1], dtype=bool)
+    mask[index] = True
+    low, high = np.log(fill_time_range_s)
+    fill_time_s = np.exp(rng.uniform(low, high, n_very_hot))
+    return mask.reshape(shape), (full_well_e / fill_time_s).astype(np.float32)
+
+
+def well_response(charge_e, full_well_e, linear_limit_fraction):
+    """Return the charge a pixel keeps (and reports) for the charge it collects.
+
+    Linear up to ``linear_limit_fraction`` of the full well; above it the
+    response bends along a parabola that starts with the linear slope and
+    flattens out, reaching the full well with zero slope at ``2 -
+    linear_limit_fraction`` full wells of collected charge; more charge is
+    lost.  With the lab's 0.7, a pixel that collected 80 % of the full well
+    reports 1 % less, at 100 % it reports 92.5 %, from 130 % on it is full.
+    The bending also squeezes the noise: a pixel's variance shrinks as the
+    square of the response's slope, so the photon-transfer curve turns
+    over before the full well.
+
+    Parameters
+    ----------
+    charge_e : numpy.ndarray
+        Collected charge, e-.
+    full_well_e : float
+        Charge a pixel holds, e-.
+    linear_limit_fraction : float
+        Fraction of the full well up to which the response is linear, in
+        (0, 1]; 1 means linear up to a hard stop at the full well.
+
+    Returns
+    -------
+    numpy.ndarray
+        Charge kept, e- (float64); equal to ``charge_e`` below the linear
+        limit.
+    """
+    knee_e = linear_limit_fraction * full_well_e
+    span_e = 2.0 * (full_well_e - knee_e)  # collected charge over which the response bends
+    if span_e == 0.0:
+        return np.minimum(charge_e, full_well_e)
+    excess = np.clip(charge_e - knee_e, 0.0, span_e)
+    return np.minimum(charge_e, knee_e) + excess - excess * excess / (2.0 * span_e)
+
+
+def very_hot_charge(very_hot_e_per_s, very_hot_readout_e, exptime_s, rng):
+    """Return the dark charge the very hot pixels add to one frame, with its Poisson noise.
+
+    Parameters
+    ----------
+    very_hot_e_per_s : numpy.ndarray
+        ``(ny, nx)`` very hot pixels' dark current on top of an ordinary
+        pixel's, e-/s/pixel (zero elsewhere).
+    very_hot_readout_e : numpy.ndarray
+        ``(ny, nx)`` charge their current adds to the packets shifted past
+        them during the readout, e- (:func:`readout_dark`).
+    exptime_s : float
+        Exposure time, s.
+    rng : numpy.random.Generator
+        The frame's stream of the very hot pixels (:func:`defect_rng`).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(ny, nx)`` float64 charge, e-.
+    """
+    return rng.poisson(very_hot_e_per_s * np.float32(exptime_s) + very_hot_readout_e).astype(np.float64)
 
 
 def readout_dark(dark_e_per_s, readout_s):
@@ -1059,17 +1297,31 @@ def _components(night):
         (low * camera.dark_current_e_per_s, high * camera.dark_current_e_per_s),
     )
     dark[hot_mask] = hot_current
+    very_hot_mask, very_hot_current = very_hot_pixels(
+        shape, pattern_rng(seed, _STREAM_VERY_HOT), camera.very_hot_pixel_fraction,
+        camera.very_hot_fill_time_range_s, camera.full_well_e, hot_mask,
+    )
+    very_hot = np.zeros(shape, dtype=np.float32)
+    very_hot[very_hot_mask] = very_hot_current
     readout = readout_dark(dark, camera.readout_s)
+    very_hot_readout = readout_dark(very_hot, camera.readout_s)
+    total_readout = readout + very_hot_readout
     flat = flat_pattern(shape, pattern_rng(seed, _STREAM_FLAT))
     sky = sky_rate(shape, seed, night.sky_e_per_s)
     return {
         "bias_offset_adu": offset,
-        "readout_dark_e": readout,
-        "bias_adu": (offset + readout / np.float32(camera.gain_e_per_adu)).astype(np.float32),
-        "dark_current_e_per_s": dark,
+        "readout_dark_e": total_readout,
+        "bias_adu": (offset + total_readout / np.float32(camera.gain_e_per_adu)).astype(np.float32),
+        "dark_current_e_per_s": dark + very_hot,
+        "very_hot_dark_current_e_per_s": very_hot,
         "hot_pixels": hot_mask,
+        "nonlinear_pixels": very_hot_mask,
         "flat": flat,
         "sky_e_per_s": sky,
+        # For rendering: the very hot pixels' charge has a noise stream of its own (defect_rng).
+        "_dark_without_very_hot_e_per_s": dark,
+        "_readout_without_very_hot_e": readout,
+        "_very_hot_readout_e": very_hot_readout,
     }
 
 
@@ -1092,8 +1344,13 @@ def true_components(shape=None, seed=None, *, night=None):
         ``bias_offset_adu`` (the electronics' level and column pattern, ADU),
         ``readout_dark_e`` (dark charge collected while shifting out, e-),
         ``bias_adu`` (what a bias frame holds without noise: the two
-        together, ADU), ``dark_current_e_per_s`` (hot pixels included,
-        e-/s/pixel), ``hot_pixels`` (bool mask), ``flat`` (relative response,
+        together, ADU), ``dark_current_e_per_s`` (hot and very hot pixels
+        included, e-/s/pixel), ``very_hot_dark_current_e_per_s`` (the very
+        hot pixels' current on top of an ordinary pixel's, zero elsewhere,
+        e-/s/pixel), ``hot_pixels`` (bool mask of the hot pixels,
+        whose dark signal stays linear in time), ``nonlinear_pixels`` (bool
+        mask of the very hot pixels, whose dark signal fills the well in long
+        darks, :func:`very_hot_pixels`), ``flat`` (relative response,
         median 1) and ``sky_e_per_s`` (sky, galaxy and stars before the flat,
         e-/s/pixel).  All float64 except the mask; the values are exactly
         those used for the frames.
@@ -1101,7 +1358,7 @@ def true_components(shape=None, seed=None, *, night=None):
     components = _components(_as_description(night, shape, seed))
     return {
         name: (value if value.dtype == bool else value.astype(np.float64))
-        for name, value in components.items()
+        for name, value in components.items() if not name.startswith("_")
     }
 
 
@@ -1139,7 +1396,8 @@ def expose(spec, components, rng, twilight_e_per_s=None):
     rng : numpy.random.Generator
         Noise stream of the frame.
     twilight_e_per_s : float, optional
-        Twilight sky rate of a flat, e-/s/pixel.
+        Photon rate lighting a flat before the flat field, e-/s/pixel: the
+        twilight sky's for a twilight flat, the lamp's for a lamp flat.
 
     Returns
     -------
@@ -1151,11 +1409,11 @@ def expose(spec, components, rng, twilight_e_per_s=None):
     charge = np.zeros(shape, dtype=np.float64)
     if spec["kind"] == "bias":
         return charge
-    if spec["kind"] == "flat":
+    if spec["kind"] in ("flat", "lamp"):
         charge += rng.poisson(components["flat"] * np.float32(twilight_e_per_s * t))
     elif spec["kind"] == "science":
         charge += rng.poisson(components["sky_e_per_s"] * components["flat"] * np.float32(t))
-    charge += rng.poisson(components["dark_current_e_per_s"] * np.float32(t))
+    charge += rng.poisson(components["_dark_without_very_hot_e_per_s"] * np.float32(t))
     return charge
 
 
@@ -1245,12 +1503,17 @@ def render(night, index, components, twilight):
     rate = None
     if spec["kind"] == "flat":
         rate = twilight[list(night.flat_files).index(spec["name"])]
+    elif spec["kind"] == "lamp":
+        rate = night.lamp_e_per_s
     charge = expose(spec, components, rng, rate)
-    charge += rng.poisson(components["readout_dark_e"])
+    charge += rng.poisson(components["_readout_without_very_hot_e"])
+    charge += very_hot_charge(components["very_hot_dark_current_e_per_s"], components["_very_hot_readout_e"],
+                              spec["exptime"], defect_rng(night.seed, index))
     hits, n_hits = cosmic_rays(charge.shape, rng, spec["exptime"] + camera.readout_s,
                                night.cosmic_rays_per_pixel_per_s)
     charge += hits
     charge += _planted(night, spec["name"], charge.shape)
+    charge = well_response(charge, camera.full_well_e, camera.linear_limit_fraction)
     noise = read_noise(charge.shape, rng, camera.read_noise_e, camera.gain_e_per_adu)
     data = digitize(components["bias_offset_adu"], charge, noise, camera.gain_e_per_adu, camera.full_well_e,
                     camera.adc_max_adu)
@@ -1320,7 +1583,9 @@ def _truth(night, components, twilight, frames):
     galaxy_p, faint, bright = _scene(night.shape, night.seed)
     dark = components["dark_current_e_per_s"].astype(np.float64)
     hot = components["hot_pixels"]
+    nonlinear = components["nonlinear_pixels"]
     flat_levels = [r * t / gain for r, t in zip(twilight, night.flat_exptimes_s)]
+    ptc_linear, ptc_levels = ptc_levels_adu(night, components)
     return {
         "generator_version": GENERATOR_VERSION,
         "seed": night.seed,
@@ -1330,11 +1595,22 @@ def _truth(night, components, twilight, frames):
         "read_noise_e": camera.read_noise_e,
         "read_noise_adu": camera.read_noise_e / gain,
         "saturation_adu": camera.saturation_adu,
+        "full_well_e": camera.full_well_e,
+        "full_well_adu": _rounded(camera.full_well_adu),
+        "linear_limit_fraction": camera.linear_limit_fraction,
+        "linear_limit_adu": _rounded(camera.linear_limit_fraction * camera.full_well_adu),
         "bias_level_adu": _rounded(components["bias_adu"].astype(np.float64).mean()),
         "mean_dark_current_e_per_s": _rounded(dark.mean()),
         "median_dark_current_e_per_s": _rounded(np.median(dark)),
-        "mean_dark_current_without_hot_pixels_e_per_s": _rounded(dark[~hot].mean()),
+        "mean_dark_current_without_hot_pixels_e_per_s": _rounded(dark[~hot & ~nonlinear].mean()),
         "n_hot_pixels": int(hot.sum()),
+        "n_nonlinear_pixels": int(nonlinear.sum()),
+        "nonlinear_pixels_dark_current_e_per_s": [_rounded(d) for d in dark[nonlinear]],
+        "ptc_exptimes_s": list(night.ptc_exptimes_s),
+        "lamp_e_per_s": _rounded(night.lamp_e_per_s),
+        "ptc_linear_levels_adu": [_rounded(level) for level in ptc_linear],
+        "ptc_levels_adu": [_rounded(level) for level in ptc_levels],
+        "dark_series_exptimes_s": list(night.dark_series_exptimes_s),
         "dark_exptime_s": night.dark_exptime_s,
         "science_exptime_s": night.science_exptime_s,
         "flat_exptimes_s": list(night.flat_exptimes_s),
@@ -1356,6 +1632,37 @@ def _truth(night, components, twilight, frames):
         "frames": frames,
     }
 
+
+
+def ptc_levels_adu(night, components):
+    """Return the true mean signal above the bias of each photon-transfer pair, ADU.
+
+    Parameters
+    ----------
+    night : NightDescription
+    components : dict
+        From :func:`_components`.
+
+    Returns
+    -------
+    linear : list of float
+        Mean over the frame of the lamp's and the dark current's charge over
+        the gain: what a linear camera would read, ADU.
+    levels : list of float
+        The same through the pixels' response (:func:`well_response`):
+        what this camera reads on average, ADU (noiseless).
+    """
+    camera = night.camera
+    flat = components["flat"].astype(np.float64)
+    dark = components["dark_current_e_per_s"].astype(np.float64)
+    readout = components["readout_dark_e"].astype(np.float64)
+    linear, levels = [], []
+    for t in night.ptc_exptimes_s:
+        charge = (night.lamp_e_per_s * flat + dark) * t
+        kept = well_response(charge + readout, camera.full_well_e, camera.linear_limit_fraction) - readout
+        linear.append(float(charge.mean()) / camera.gain_e_per_adu)
+        levels.append(float(kept.mean()) / camera.gain_e_per_adu)
+    return linear, levels
 
 
 def _truth_text(truth):
@@ -1508,7 +1815,7 @@ def _positive(value, name, unit):
     return number
 
 
-def main(*, out=None, size=None, seed=None, gain=None, read_noise=None, force=False):
+def main(*, out=None, size=None, seed=None, gain=None, read_noise=None, full_well=None, force=False):
     """Write a simulated night (``ccdlab data``).
 
     Parameters
@@ -1524,6 +1831,10 @@ def main(*, out=None, size=None, seed=None, gain=None, read_noise=None, force=Fa
         Gain of the camera, e-/ADU; default the lab's (``Camera``).
     read_noise : float, optional
         Read noise of the camera, e- rms; default ``READ_NOISE_E``.
+    full_well : float, optional
+        Full well of the camera's pixels, e-; default ``FULL_WELL_E``.  The
+        photon-transfer lamp scales with it (``LAMP_FILL_TIME_S``), so the
+        series still runs from the read-noise floor to past the full well.
     force : bool
         Replace files whose bytes differ from the new ones.
 
@@ -1551,6 +1862,8 @@ def main(*, out=None, size=None, seed=None, gain=None, read_noise=None, force=Fa
             changes["gain_e_per_adu"] = _positive(gain, "--gain", "e-/ADU")
         if read_noise is not None:
             changes["read_noise_e"] = _positive(read_noise, "--read-noise", "e-")
+        if full_well is not None:
+            changes["full_well_e"] = _positive(full_well, "--full-well", "e-")
         camera = dataclasses.replace(Camera(), **changes)
         night = bundled_description(shape, seed, camera)
     except ValueError as error:

@@ -18,7 +18,9 @@ from convenience_functions import lab
 from sample_data import simulate
 
 SMALL_SHAPE = (64, 48)
-FRAME_NAMES = list(lab.BIAS_FILES) + list(lab.DARK_FILES) + list(lab.FLAT_FILES) + [lab.SCIENCE_FILE]
+PTC_NAMES = [name for pair in lab.PTC_FLAT_PAIRS for name in pair]
+FRAME_NAMES = (list(lab.BIAS_FILES) + list(lab.DARK_FILES) + list(lab.FLAT_FILES) + [lab.SCIENCE_FILE]
+               + PTC_NAMES + list(lab.DARK_SERIES_FILES))
 MASTER_NAMES = list(lab.GIVEN_MASTER_FILES.values())
 ALL_NAMES = sorted(FRAME_NAMES + MASTER_NAMES)
 GAIN = lab.GAIN_E_PER_ADU
@@ -117,13 +119,13 @@ def test_truth_lists_the_sha256_of_every_file(truth):
 
 def test_bundled_folder_is_small():
     total = sum(path.stat().st_size for path in simulate.BUNDLED_DIR.iterdir())
-    assert total < 5_000_000
+    assert total < 8_000_000
 
 
 # --------------------------------------------------------------- file format
 
 def _expected_filter(name):
-    if name == lab.SCIENCE_FILE or name in lab.FLAT_FILES:
+    if name == lab.SCIENCE_FILE or name in lab.FLAT_FILES + tuple(PTC_NAMES) + lab.DARK_SERIES_FILES:
         return "R"
     return re.match(r"Cal([RV])-", name).group(1)
 
@@ -133,6 +135,8 @@ def _expected_filter(name):
     (lab.DARK_FILES, "Dark Frame", [lab.DARK_EXPTIME_S] * len(lab.DARK_FILES)),
     (lab.FLAT_FILES, "Flat Field", list(lab.FLAT_EXPTIMES_S)),
     ((lab.SCIENCE_FILE,), "Light Frame", [lab.SCIENCE_EXPTIME_S]),
+    (PTC_NAMES, "Flat Field", [t for t in lab.PTC_EXPTIMES_S for _ in (1, 2)]),
+    (lab.DARK_SERIES_FILES, "Dark Frame", sorted(list(lab.DARK_SERIES_EXPTIMES_S) * 2)),
 ])
 def test_headers_and_dtype(names, imagetyp, exptimes):
     for name, exptime in zip(names, exptimes):
@@ -226,8 +230,9 @@ def test_one_dark_gives_the_true_dark_current(components, truth):
     read_noise_adu = truth["read_noise_e"] / GAIN
     for name in lab.DARK_FILES:
         data, header = _read(simulate.BUNDLED_DIR, name)
-        expected = components["bias_adu"] + components["dark_current_e_per_s"] * header["EXPTIME"] / GAIN
-        hit = _cosmic_ray_pixels(data - expected, read_noise_adu)
+        dark_e = components["dark_current_e_per_s"] * header["EXPTIME"]
+        expected = components["bias_adu"] + dark_e / GAIN
+        hit = _cosmic_ray_pixels(data - expected, np.hypot(read_noise_adu, np.sqrt(dark_e) / GAIN))
         assert hit.sum() <= 31 * truth["frames"][name]["cosmic_rays"], name
         current = GAIN * (data - components["bias_adu"])[~hit].mean() / header["EXPTIME"]
         true_mean = components["dark_current_e_per_s"][~hit].mean()
@@ -290,19 +295,29 @@ def _expected_science_adu(components):
 
 
 def test_science_saturates_only_at_bright_stars(components, truth):
-    data, _ = _read(simulate.BUNDLED_DIR, lab.SCIENCE_FILE)
-    expected_adu, _ = _expected_science_adu(components)
+    # SATURATE is where the full well, seen through the gain, lies: below the converter's limit.
+    data, header = _read(simulate.BUNDLED_DIR, lab.SCIENCE_FILE)
+    saturate = header["SATURATE"]
+    assert saturate == truth["saturation_adu"] < lab.SATURATION_ADU
+    assert truth["full_well_adu"] == truth["full_well_e"] / GAIN
+    assert saturate == pytest.approx(truth["bias_level_adu"] + truth["full_well_adu"], rel=0.002)
+    expected_adu, electrons = _expected_science_adu(components)
     stars = np.array([[star["y"], star["x"]] for star in truth["saturated_stars"]])
     assert len(stars) >= 2
-    rows, cols = np.nonzero(data == lab.SATURATION_ADU)
+    rows, cols = np.nonzero(data >= saturate)
     assert len(rows) == truth["frames"][lab.SCIENCE_FILE]["n_saturated"] > 0
     distance = np.hypot(rows[:, None] - stars[None, :, 0], cols[:, None] - stars[None, :, 1]).min(axis=1)
-    assert distance.max() < 8.0
-    assert expected_adu[rows, cols].min() > 0.95 * lab.SATURATION_ADU
+    very_hot = components["nonlinear_pixels"][rows, cols]
+    assert distance[~very_hot].max() < 8.0  # bright stars, or a very hot pixel full after 180 s
+    assert electrons[rows, cols].min() > truth["full_well_e"]
     for y, x in stars:
-        assert data[int(round(y)), int(round(x))] == lab.SATURATION_ADU
-    # Everywhere else stays well below saturation.
-    assert expected_adu[data < lab.SATURATION_ADU].max() < 1.05 * lab.SATURATION_ADU
+        assert data[int(round(y)), int(round(x))] >= saturate
+    # Full pixels read the full well above the bias, whatever else they collected.
+    full = electrons > (2 - truth["linear_limit_fraction"]) * truth["full_well_e"]
+    assert full.sum() > 0
+    np.testing.assert_allclose(data[full] - components["bias_adu"][full], truth["full_well_adu"], atol=30)
+    # Everywhere else stays below saturation.
+    assert electrons[data < saturate].max() < 1.3 * truth["full_well_e"]
 
 
 def test_science_noise_is_photon_and_read_noise(components, truth):
@@ -388,7 +403,7 @@ def test_simulate_night_fails(tmp_path):
 def test_main_refuses_to_overwrite_different_frames(tmp_path, capsys):
     out = tmp_path / "night"
     assert simulate.main(out=out, size="40x32", seed=1) == 0
-    assert "wrote 36 frames of 40x32" in capsys.readouterr().out
+    assert f"wrote {len(FRAME_NAMES)} frames of 40x32" in capsys.readouterr().out
     before = {name: (out / name).read_bytes() for name in ALL_NAMES}
     truth_before = simulate.truth_path(out).read_bytes()
 
@@ -501,3 +516,163 @@ def test_second_night_and_test_frames_come_from_the_simulator(tmp_path):
     planted = fits.getdata(night.biases[1]).astype(float) - true["bias_adu"]
     assert planted[5:8, 10:14].min() > 1000  # the strong cosmic ray of the second bias
     assert not list(tmp_path.parent.glob(tmp_path.name + "_truth.json"))
+
+
+# ------------------------------------------ notebook 06: lamp series, dark series
+
+def _pair(names):
+    """The two frames of a pair, float64 ADU, and the first one's header."""
+    (a, header), (b, _) = (_read(simulate.BUNDLED_DIR, name) for name in names)
+    return a, b, header
+
+
+def test_well_response_is_linear_then_bends_to_the_full_well():
+    full_well, fraction = 100_000.0, 0.7
+    charge = np.linspace(0.0, 2.0 * full_well, 20001)
+    kept = simulate.well_response(charge, full_well, fraction)
+    linear = charge <= fraction * full_well
+    np.testing.assert_array_equal(kept[linear], charge[linear])
+    assert np.all(np.diff(kept) >= 0) and kept.max() == full_well
+    assert np.all(kept[charge >= (2 - fraction) * full_well] == full_well)
+    at = lambda share: float(simulate.well_response(np.array([share * full_well]), full_well, fraction)[0])  # noqa: E731
+    assert 1 - at(0.8) / (0.8 * full_well) == pytest.approx(0.0104, abs=0.0005)
+    assert at(1.0) == pytest.approx(0.925 * full_well)
+    np.testing.assert_array_equal(simulate.well_response(charge, full_well, 1.0), np.minimum(charge, full_well))
+
+
+def test_lamp_series_levels_follow_lamp_rate_and_time(components, truth):
+    # The lamp's charge, lamp rate x flat x time, over the gain, as long as the response is linear.
+    bias = components["bias_adu"]
+    flat = components["flat"]
+    assert truth["lamp_e_per_s"] == truth["full_well_e"] / simulate.LAMP_FILL_TIME_S
+    assert truth["ptc_exptimes_s"] == list(lab.PTC_EXPTIMES_S) and len(lab.PTC_FLAT_PAIRS) == 8
+    limit_adu = truth["linear_limit_fraction"] * truth["full_well_adu"]
+    linear_pairs = 0
+    for i, (names, t) in enumerate(zip(lab.PTC_FLAT_PAIRS, lab.PTC_EXPTIMES_S)):
+        a, b, header = _pair(names)
+        assert header["EXPTIME"] == t
+        signal = (a + b) / 2 - bias
+        expected = (truth["lamp_e_per_s"] * flat + components["dark_current_e_per_s"]) * t / GAIN
+        assert truth["ptc_linear_levels_adu"][i] == pytest.approx(expected.mean(), rel=1e-6)
+        # Through the pixels' response (noiseless), the frames' mean level, cosmic rays left out.
+        readout = components["readout_dark_e"]
+        kept = (simulate.well_response(expected * GAIN + readout, truth["full_well_e"], truth["linear_limit_fraction"])
+                - readout) / GAIN
+        assert truth["ptc_levels_adu"][i] == pytest.approx(kept.mean(), rel=1e-6)
+        residual = signal - kept
+        spread = 1.4826 * np.median(np.abs(residual - np.median(residual)))
+        clean = np.abs(residual - np.median(residual)) < 6 * max(spread, 1.0)
+        assert clean.mean() > 0.995
+        assert abs(residual[clean].mean()) < 5 * residual[clean].std() / np.sqrt(clean.sum()) + 0.05
+        if (truth["lamp_e_per_s"] * flat.max() * t) / GAIN < limit_adu:
+            linear_pairs += 1
+            assert truth["ptc_levels_adu"][i] == pytest.approx(truth["ptc_linear_levels_adu"][i], rel=1e-6)
+        else:  # the response bends: less than the lamp put in
+            assert truth["ptc_levels_adu"][i] < 0.995 * truth["ptc_linear_levels_adu"][i]
+    assert linear_pairs == 5
+
+
+def test_ptc_spans_read_noise_floor_shot_noise_and_full_well(truth):
+    # Variance of a pair's difference over 2: read noise + shot noise (signal / gain), squeezed near the full well.
+    bias_a, bias_b, _ = _pair(lab.BIAS_FILES[:2])
+    read_var = _robust_var(bias_a - bias_b) / 2
+    assert read_var == pytest.approx(truth["read_noise_adu"] ** 2 + 1 / 12, rel=0.05)
+    variances, levels = [], []
+    for names in lab.PTC_FLAT_PAIRS:
+        a, b, _ = _pair(names)
+        variances.append(_robust_var(a - b) / 2)
+        levels.append(np.mean((a + b) / 2 - (bias_a + bias_b) / 2))
+    shot = np.array(variances) - read_var
+    assert levels[0] / GAIN < read_var  # the faintest pair: read noise dominates
+    for i in (2, 3, 4):  # the shot-noise regime: gain = signal / shot variance
+        assert levels[i] / shot[i] == pytest.approx(GAIN, rel=0.05)
+    assert variances[5] > variances[6] > variances[7]  # the curve turns over
+    assert np.argmax(variances) == 5
+    # The brightest pair is full: every pixel at SATURATE or above, only read noise left.
+    a, b, header = _pair(lab.PTC_FLAT_PAIRS[-1])
+    assert (a >= header["SATURATE"]).all() and (b >= header["SATURATE"]).all()
+    assert variances[7] == pytest.approx(read_var, rel=0.1)
+
+
+def test_dark_series_is_linear_in_time_for_ordinary_pixels(components, truth):
+    assert truth["dark_series_exptimes_s"] == list(lab.DARK_SERIES_EXPTIMES_S)
+    bias = components["bias_adu"]
+    ordinary = ~components["hot_pixels"] & ~components["nonlinear_pixels"]
+    times, signals = [], []
+    for name in lab.DARK_SERIES_FILES:
+        data, header = _read(simulate.BUNDLED_DIR, name)
+        assert header["IMAGETYP"] == "Dark Frame"
+        times.append(header["EXPTIME"])
+        signals.append((data - bias)[ordinary])
+    assert sorted(set(times)) == list(lab.DARK_SERIES_EXPTIMES_S) and times == sorted(times)
+    # Cosmic rays aside (clipped), the mean signal of ordinary pixels grows in proportion to the time.
+    means = []
+    for values in signals:
+        centre, spread = np.median(values), 1.4826 * np.median(np.abs(values - np.median(values)))
+        means.append(values[np.abs(values - centre) < 6 * spread].mean())
+    slope, intercept = np.polyfit(times, means, 1)
+    assert slope * GAIN == pytest.approx(truth["mean_dark_current_without_hot_pixels_e_per_s"], rel=0.03)
+    assert abs(intercept) < 0.1
+    assert np.abs(np.array(means) - (intercept + slope * np.array(times))).max() < 0.1  # ADU
+
+
+def test_nonlinear_pixels_fill_their_wells_in_the_long_darks(components, truth):
+    bias = components["bias_adu"]
+    nonlinear, hot = components["nonlinear_pixels"], components["hot_pixels"]
+    assert nonlinear.sum() == truth["n_nonlinear_pixels"] >= 1 and not (nonlinear & hot).any()
+    assert components["dark_current_e_per_s"][nonlinear] == pytest.approx(
+        truth["nonlinear_pixels_dark_current_e_per_s"], rel=1e-6)
+    by_time = {}
+    for name in lab.DARK_SERIES_FILES:
+        data, header = _read(simulate.BUNDLED_DIR, name)
+        by_time.setdefault(header["EXPTIME"], []).append(data - bias)
+    # Shortfall of each time's mean signal below the straight line dark current x time, in noise sigmas.
+    shortfall = {}
+    for t, frames in by_time.items():
+        linear = components["dark_current_e_per_s"] * t / GAIN
+        sigma = np.sqrt((truth["read_noise_adu"] ** 2 + linear / GAIN) / len(frames))
+        shortfall[t] = (linear - np.mean(frames, axis=0)) / sigma
+    times = sorted(shortfall)
+    # On the line in the short darks (the lab's 60 s darks among them), far below it in the longest.
+    for t in times[:2]:
+        assert (np.abs(shortfall[t][nonlinear]) < 5).all(), t
+    assert (shortfall[times[-1]][nonlinear] > 20).all()
+    # Hot pixels, even the hottest, stay on the line (a cosmic ray can only add charge).
+    for t in times:
+        assert np.median(np.abs(shortfall[t][hot])) < 1.5 and (shortfall[t][hot] < 5).all(), t
+
+
+def test_a_night_may_have_no_lamp_or_dark_series(tmp_path):
+    night = simulate.NightDescription(shape=SMALL_SHAPE, seed=4, ptc_pairs=(), ptc_exptimes_s=(),
+                                      dark_series_files=(), dark_series_exptimes_s=())
+    truth = simulate.simulate_night(tmp_path / "frames", night=night)
+    assert sorted(truth["frames"]) == sorted(set(FRAME_NAMES) - set(PTC_NAMES) - set(lab.DARK_SERIES_FILES))
+    assert truth["ptc_levels_adu"] == [] and truth["dark_series_exptimes_s"] == []
+    # The frames they share are the same as those of the night with both series.
+    data, _ = simulate.frame_data(lab.SCIENCE_FILE, night=night)
+    np.testing.assert_array_equal(data, simulate.frame_data(lab.SCIENCE_FILE, SMALL_SHAPE, 4)[0])
+
+
+def test_another_full_well_moves_saturate_and_the_lamp(tmp_path, capsys):
+    out = tmp_path / "night"
+    assert simulate.main(out=out, size="40x32", seed=1, gain=1.3, full_well=60_000) == 0
+    truth = json.loads(simulate.truth_path(out).read_text())
+    assert truth["full_well_e"] == 60_000 and truth["lamp_e_per_s"] == 600
+    a, header = _read(out, lab.PTC_FLAT_PAIRS[-1][0])
+    assert header["SATURATE"] == truth["saturation_adu"] < 100 + 60_000 / 1.3 + 1500
+    assert (a >= header["SATURATE"]).all()
+    assert simulate.main(out=tmp_path / "n", full_well=-5) == 2
+    assert "--full-well" in capsys.readouterr().err
+
+
+def test_night_description_fails_on_series():
+    with pytest.raises(ValueError, match="ptc_exptimes_s has 2 exposure times for 8 ptc_pairs"):
+        simulate.NightDescription(shape=SMALL_SHAPE, seed=1, ptc_exptimes_s=(1.0, 2.0))
+    with pytest.raises(ValueError, match="same number of files"):
+        simulate.NightDescription(shape=SMALL_SHAPE, seed=1, dark_series_files=("a.fit", "b.fit", "c.fit"))
+    with pytest.raises(ValueError, match="must increase"):
+        simulate.NightDescription(shape=SMALL_SHAPE, seed=1, dark_series_exptimes_s=(300.0, 180.0, 60.0, 30.0))
+    with pytest.raises(ValueError, match="repeat"):
+        simulate.NightDescription(shape=SMALL_SHAPE, seed=1, ptc_pairs=(("a.fit", "a.fit"),), ptc_exptimes_s=(1.0,))
+    with pytest.raises(ValueError, match="linear_limit_fraction"):
+        simulate.Camera(linear_limit_fraction=0.0)

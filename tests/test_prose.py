@@ -385,7 +385,13 @@ def test_05_biases_and_darks_of_both_filters_flats_of_one():
 
 
 def test_05_saturated_star_cores():
-    quoted("05_process_data.ipynb", r"for this camera it is the converter's (16)-bit limit")
+    level, bits = quoted(
+        "05_process_data.ipynb",
+        r"for this camera the full well comes first: about ([\d,]+) ADU, below the converter's (\d+)-bit limit",
+    )
     saturate = header(lab.SCIENCE_FILE)["SATURATE"]
-    assert saturate == 2**16 - 1 == truth()["saturation_adu"]
+    assert saturate == truth()["saturation_adu"] < 2**bits - 1 == lab.SATURATION_ADU
+    # The full well seen through the gain above the bias, to the statement's precision.
+    assert saturate == pytest.approx(truth()["bias_level_adu"] + truth()["full_well_adu"], rel=0.01)
+    assert float(level.replace(",", "")) == pytest.approx(saturate, rel=0.01)
     assert (frame(lab.SCIENCE_FILE) >= saturate).sum() > 0 and truth()["saturated_stars"]
