@@ -65,12 +65,18 @@ class OutputPath(str):
 class AxesRecord:
     """What a plotting function drew, as plain data."""
 
-    def __init__(self, same_as_given, xlabel, ylabel, title, xlim, polygons, rectangles):
+    def __init__(self, same_as_given, xlabel, ylabel, title, xlim, polygons, rectangles, ylim=(0.0, 1.0),
+                 xscale="linear", yscale="linear", lines=(), points=()):
         self.same_as_given = bool(same_as_given)
         self.xlabel, self.ylabel, self.title = str(xlabel), str(ylabel), str(title)
         self.xlim = tuple(float(v) for v in xlim)
+        self.ylim = tuple(float(v) for v in ylim)
+        self.xscale, self.yscale = str(xscale), str(yscale)
         self.polygons = [np.asarray(p, dtype=float) for p in polygons]
         self.rectangles = int(rectangles)
+        #: (x, y) columns of each line drawn, and of each scatter collection
+        self.lines = [np.asarray(p, dtype=float).reshape(-1, 2) for p in lines]
+        self.points = [np.asarray(p, dtype=float).reshape(-1, 2) for p in points]
 
 
 def _load_array(data):
@@ -80,7 +86,12 @@ def _load_array(data):
     return array
 
 
-def decode(result, blobs):
+#: Items of a returned tuple or list, and how deep they may nest (as the runner sends them).
+MAX_ITEMS = 64
+MAX_DEPTH = 2
+
+
+def decode(result, blobs, depth=0):
     """Turn an encoded answer into plain Python and numpy data.
 
     Raises
@@ -109,11 +120,31 @@ def decode(result, blobs):
         return value
     if kind == "ndarray":
         return _load_array(blob(result.get("blob")))
+    if kind in ("tuple", "list") and depth < MAX_DEPTH:
+        items = result.get("items")
+        if type(items) is not list or len(items) > MAX_ITEMS:
+            raise CandidateFailed("the checker received a malformed answer")
+        decoded = [decode(item, blobs, depth + 1) for item in items]
+        return tuple(decoded) if kind == "tuple" else decoded
     if kind == "axes":
-        polygons = [_load_array(blob(index)) for index in result.get("polygons", [])]
-        return AxesRecord(result.get("same_as_given") is True, result.get("xlabel", ""), result.get("ylabel", ""),
-                          result.get("title", ""), list(result.get("xlim", [0, 0]))[:2], polygons,
-                          result.get("rectangles", 0) if type(result.get("rectangles")) is int else 0)
+        def arrays(key):
+            indices = result.get(key, [])
+            return [_load_array(blob(index)) for index in (indices if type(indices) is list else [])]
+
+        def pair(key, default):
+            value = result.get(key, default)
+            value = list(value)[:2] if type(value) is list and len(value) >= 2 else default
+            return [float(v) if type(v) in (int, float) else 0.0 for v in value]
+
+        def text(key):
+            value = result.get(key, "")
+            return value[:200] if type(value) is str else ""
+
+        return AxesRecord(result.get("same_as_given") is True, text("xlabel"), text("ylabel"), text("title"),
+                          pair("xlim", [0, 0]), arrays("polygons"),
+                          result.get("rectangles", 0) if type(result.get("rectangles")) is int else 0,
+                          ylim=pair("ylim", [0, 0]), xscale=text("xscale"), yscale=text("yscale"),
+                          lines=arrays("lines"), points=arrays("points"))
     if kind == "undefined":
         raise CandidateFailed("is not defined in the notebook (was its cell run, and is the name unchanged?)")
     if kind == "other":

@@ -44,6 +44,11 @@ _HEADER = struct.Struct(">Q")
 MAX_BLOB_BYTES = 256 * 1024 * 1024
 #: Largest printed text returned with an answer (characters).
 MAX_PRINTED = 4000
+#: Items of a returned tuple or list, and how deep they may nest.
+MAX_ITEMS = 64
+MAX_DEPTH = 2
+#: Lines and collections of a returned Axes that are described.
+MAX_DRAWN = 32
 
 
 class _CellTimeout(BaseException):
@@ -100,6 +105,7 @@ def _npy(array):
 
 
 def _axes_record(ax, given, blobs):
+    import numpy as np
     from matplotlib.patches import Polygon, Rectangle
 
     polygons = []
@@ -107,6 +113,24 @@ def _axes_record(ax, given, blobs):
         if isinstance(patch, Polygon):
             blobs.append(_npy(patch.get_xy().astype(float)))
             polygons.append(len(blobs) - 1)
+    # What the lines and scatter collections hold (x, y columns), at most MAX_DRAWN of each.
+    lines = []
+    for line in ax.get_lines()[:MAX_DRAWN]:
+        try:
+            xy = np.column_stack([np.asarray(line.get_xdata(), dtype=float).ravel(),
+                                  np.asarray(line.get_ydata(), dtype=float).ravel()])
+        except (TypeError, ValueError):
+            continue
+        blobs.append(_npy(xy))
+        lines.append(len(blobs) - 1)
+    points = []
+    for collection in ax.collections[:MAX_DRAWN]:
+        try:
+            xy = np.asarray(collection.get_offsets(), dtype=float).reshape(-1, 2)
+        except (TypeError, ValueError, AttributeError):
+            continue
+        blobs.append(_npy(xy))
+        points.append(len(blobs) - 1)
     return {
         "kind": "axes",
         "same_as_given": ax is given,
@@ -114,15 +138,27 @@ def _axes_record(ax, given, blobs):
         "ylabel": str(ax.get_ylabel()),
         "title": str(ax.get_title()),
         "xlim": [float(v) for v in ax.get_xlim()],
+        "ylim": [float(v) for v in ax.get_ylim()],
+        "xscale": str(ax.get_xscale()),
+        "yscale": str(ax.get_yscale()),
+        "lines": lines,
+        "points": points,
         "polygons": polygons,
         "rectangles": sum(isinstance(patch, Rectangle) for patch in ax.patches),
     }
 
 
-def encode(value, blobs, given_axes=None):
-    """Describe ``value`` as JSON (and blobs); never pickles."""
+def encode(value, blobs, given_axes=None, depth=0):
+    """Describe ``value`` as JSON (and blobs); never pickles.
+
+    A tuple or list (of at most ``MAX_ITEMS`` items, nested at most
+    ``MAX_DEPTH`` deep) is described item by item.
+    """
     import numpy as np
 
+    if type(value) in (tuple, list) and depth < MAX_DEPTH and len(value) <= MAX_ITEMS:
+        return {"kind": type(value).__name__,
+                "items": [encode(item, blobs, given_axes, depth + 1) for item in value]}
     if value is None:
         return {"kind": "none"}
     if isinstance(value, np.generic) and not isinstance(value, np.ndarray):

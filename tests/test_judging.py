@@ -205,6 +205,32 @@ def test_decode_accepts_only_plain_data():
     assert candidates.decode({"kind": "int", "value": 3}, []) == 3
 
 
+def test_tuples_and_drawn_lines_come_back_as_plain_data():
+    """A function returning (signal, variance), or an Axes with lines on log axes, is judged on its data."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pair, _ = candidates.LocalFunction(lambda: (np.arange(3.0), [np.ones(2)])).call("f", [], {})
+    assert type(pair) is tuple and np.array_equal(pair[0], np.arange(3.0)) and type(pair[1]) is list
+
+    def plot(ax=None):
+        ax.loglog([1.0, 10.0], [2.0, 3.0], "o-")
+        ax.scatter([5.0], [6.0])
+        return ax
+
+    record, _ = candidates.LocalFunction(plot).call("plot", [], {"ax": candidates.NEW_AXES})
+    plt.close("all")
+    assert (record.xscale, record.yscale) == ("log", "log")
+    assert np.array_equal(record.lines[0], [[1.0, 2.0], [10.0, 3.0]]) and np.array_equal(record.points[0], [[5.0, 6.0]])
+    too_deep = {"kind": "tuple", "items": [{"kind": "tuple", "items": [{"kind": "tuple", "items": []}]}]}
+    with pytest.raises(candidates.CandidateFailed):
+        candidates.decode(too_deep, [])
+    with pytest.raises(candidates.CandidateFailed):
+        candidates.decode({"kind": "list", "items": [{"kind": "none"}] * (candidates.MAX_ITEMS + 1)}, [])
+
+
 # ---------------------------------------------------------------------------
 # The sandbox: what it shows and what it limits (fails if it is switched off)
 
