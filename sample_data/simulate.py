@@ -1530,8 +1530,8 @@ def frame_data(name, shape=None, seed=None, *, night=None):
     ----------
     name : str
         One of the night's file names (for the bundled night a name from
-        ``lab``: ``BIAS_FILES``, ``DARK_FILES``, ``FLAT_FILES`` or
-        ``SCIENCE_FILE``).
+        ``lab``: ``BIAS_FILES``, ``DARK_FILES``, ``FLAT_FILES``,
+        ``SCIENCE_FILE``, ``PTC_FLAT_PAIRS`` or ``DARK_SERIES_FILES``).
     shape, seed :
         Of the bundled night's description, as for :func:`true_components`.
     night : NightDescription, optional

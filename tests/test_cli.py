@@ -92,3 +92,12 @@ def test_installed_command(tmp_path):
     wrong = subprocess.run([str(CCDLAB), "frobnicate"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert wrong.returncode != 0
     assert "invalid choice" in wrong.stderr
+
+
+def test_data_passes_the_camera_to_the_simulator(monkeypatch):
+    from sample_data import simulate
+
+    calls = []
+    monkeypatch.setattr(simulate, "main", lambda **kwargs: calls.append(kwargs) or 0)
+    assert run(["data", "--out", "n", "--gain", "1.3", "--read-noise", "8", "--full-well", "60000"]) == 0
+    assert calls == [dict(out="n", size=None, seed=None, gain=1.3, read_noise=8.0, full_well=60000.0, force=False)]
