@@ -36,7 +36,7 @@ from . import course
 #: Top-level keys of the truth file that every student is told (headers, lab.py).
 GIVEN_FACTS = frozenset({
     "generator_version", "seed", "shape", "gain_e_per_adu", "saturation_adu", "dark_exptime_s",
-    "science_exptime_s", "flat_exptimes_s", "frames", "given_masters",
+    "science_exptime_s", "flat_exptimes_s", "frames", "given_masters", "ptc_exptimes_s", "dark_series_exptimes_s",
 })
 
 #: Outside notebooks, a solution line counts from this length on: shorter
