@@ -676,3 +676,20 @@ def test_night_description_fails_on_series():
         simulate.NightDescription(shape=SMALL_SHAPE, seed=1, ptc_pairs=(("a.fit", "a.fit"),), ptc_exptimes_s=(1.0,))
     with pytest.raises(ValueError, match="linear_limit_fraction"):
         simulate.Camera(linear_limit_fraction=0.0)
+
+
+def test_second_night_has_its_own_camera_lamp_series_and_dark_series(tmp_path):
+    from autograder import checks
+
+    night = checks.second_night(tmp_path)
+    camera, bundled = night.simulation.camera, simulate.Camera()
+    for name in ("gain_e_per_adu", "read_noise_e", "full_well_e", "dark_current_e_per_s", "bias_level_adu"):
+        assert getattr(camera, name) != getattr(bundled, name), name
+    assert len(night.ptc_pairs) == len(checks.SECOND_PTC_EXPTIMES_S) and len(night.dark_series) >= 6
+    times = [fits.getheader(a)["EXPTIME"] for a, _ in night.ptc_pairs]
+    assert times == list(checks.SECOND_PTC_EXPTIMES_S) != list(lab.PTC_EXPTIMES_S)
+    series = [fits.getheader(path)["EXPTIME"] for path in night.dark_series]
+    assert series == sorted(series) and sorted(set(series)) == list(checks.SECOND_DARK_SERIES_EXPTIMES_S)
+    brightest = fits.getdata(night.ptc_pairs[-1][0])
+    assert (brightest >= camera.saturation_adu).all() and camera.saturation_adu < lab.SATURATION_ADU
+    assert simulate.true_components(night=night.simulation)["nonlinear_pixels"].sum() >= 1
