@@ -72,6 +72,21 @@ def _clipped_variance(values):
     return float(np.ma.var(clipped, ddof=1))
 
 
+def _bias_level(bias_1, bias_2):
+    """Mean level of two bias frames without their cosmic rays, ADU.
+
+    Pixel by pixel the two are averaged, except where one lies more than
+    ``_CLIP_SIGMA`` noise sigmas above the other (a cosmic ray: the lower one
+    is kept).  Unlike a median or a clipped mean of one frame, this keeps the
+    bias's real structure (columns, the trails of hot pixels read out), which
+    the flats hold too.
+    """
+    difference = bias_1 - bias_2
+    limit = _CLIP_SIGMA * math.sqrt(_clipped_variance(difference))
+    clean = np.where(difference > limit, bias_2, np.where(difference < -limit, bias_1, 0.5 * (bias_1 + bias_2)))
+    return float(clean.mean())
+
+
 def _read_pair(path_1, path_2, argname_1, argname_2):
     """Read two frames of one shape as float64 ADU; return (frame 1, frame 2, header 1, header 2)."""
     first, header_1 = _read_frame(path_1, argname_1)
@@ -219,8 +234,9 @@ def measure_gain(flat_file_1, flat_file_2, bias_file_1, bias_file_2):
     """Gain of the camera from a pair of flats and a pair of biases (Janesick's method).
 
     ``gain = ((F1 + F2) - (B1 + B2)) / (var(F1 - F2) - var(B1 - B2))``, with
-    the frames' means in the numerator and sigma-clipped variances of the
-    differences in the denominator.  The differences cancel the flat's pattern
+    the frames' means in the numerator (the biases' without their cosmic
+    rays, :func:`_bias_level`, which would lower the signal) and sigma-clipped variances
+    of the differences in the denominator.  The differences cancel the flat's pattern
     and the bias's structure; the bias pair's variance removes the read noise;
     the factors of two of the two sums and the two differences cancel.
 
@@ -250,7 +266,7 @@ def measure_gain(flat_file_1, flat_file_2, bias_file_1, bias_file_2):
     bias_1, bias_2, _, _ = _read_pair(bias_file_1, bias_file_2, "bias_file_1", "bias_file_2")
     _check_shape(bias_1.shape, flat_1.shape, f"bias_file_1 '{os.fspath(bias_file_1)}'",
                  f"flat_file_1 '{os.fspath(flat_file_1)}'")
-    signal_adu = flat_1.mean() + flat_2.mean() - bias_1.mean() - bias_2.mean()
+    signal_adu = flat_1.mean() + flat_2.mean() - 2.0 * _bias_level(bias_1, bias_2)
     if not signal_adu > 0:
         raise ValueError(
             f"flat_file_1 '{os.fspath(flat_file_1)}' and flat_file_2 '{os.fspath(flat_file_2)}' are no brighter "
@@ -269,7 +285,7 @@ def photon_transfer(flat_pairs, bias_file_1, bias_file_2):
     """Points of the photon transfer curve: mean signal and noise variance per flat pair.
 
     For each pair (A, B): the signal is the mean of the two flats minus the
-    mean of the two biases; the variance is the sigma-clipped variance of
+    mean of the two biases without their cosmic rays (:func:`_bias_level`); the variance is the sigma-clipped variance of
     A - B over two, which is one frame's noise variance without the flat's
     pattern.  **The read noise's variance is included** (nothing is
     subtracted): as is customary, the curve shows the total noise, so it
@@ -308,7 +324,7 @@ def photon_transfer(flat_pairs, bias_file_1, bias_file_2):
     if not pairs:
         raise ValueError("flat_pairs is empty: give at least one pair of flats")
     bias_1, bias_2, _, _ = _read_pair(bias_file_1, bias_file_2, "bias_file_1", "bias_file_2")
-    bias_level_adu = 0.5 * (bias_1.mean() + bias_2.mean())
+    bias_level_adu = _bias_level(bias_1, bias_2)
     signal, variance = [], []
     for index, pair in enumerate(pairs):
         if isinstance(pair, (str, bytes, os.PathLike)) or len(pair) != 2:

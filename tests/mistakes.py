@@ -250,3 +250,197 @@ WRONG_ANSWERS = {
         (histogram_not_returned, "return"),
     ],
 }
+
+
+# ---------------------------------------------------------------------------
+# Notebook 06: measuring the camera (judged against the simulator's truth)
+
+
+def _frame(name):
+    return fits.getdata(name).astype(float)
+
+
+def _clipped_std(values):
+    from astropy.stats import sigma_clipped_stats
+
+    return sigma_clipped_stats(values, sigma=5, maxiters=10)[2]
+
+
+def read_noise_one_bias(bias_file_1, bias_file_2, gain):
+    return np.std(_frame(bias_file_1)) * gain
+
+
+def read_noise_no_sqrt2(bias_file_1, bias_file_2, gain):
+    return _clipped_std(_frame(bias_file_1) - _frame(bias_file_2)) * gain
+
+
+def read_noise_in_adu(bias_file_1, bias_file_2, gain):
+    return _clipped_std(_frame(bias_file_1) - _frame(bias_file_2)) / np.sqrt(2)
+
+
+def read_noise_plain_std(bias_file_1, bias_file_2, gain):
+    return np.std(_frame(bias_file_1) - _frame(bias_file_2)) / np.sqrt(2) * gain
+
+
+def _gain_parts(flat_file_1, flat_file_2, bias_file_1, bias_file_2):
+    f1, f2, b1, b2 = (_frame(name) for name in (flat_file_1, flat_file_2, bias_file_1, bias_file_2))
+    signal = f1.mean() + f2.mean() - b1.mean() - b2.mean()
+    return f1, f2, b1, b2, signal, _clipped_std(f1 - f2) ** 2 - _clipped_std(b1 - b2) ** 2
+
+
+def gain_inverted(flat_file_1, flat_file_2, bias_file_1, bias_file_2):
+    *_, signal, variance = _gain_parts(flat_file_1, flat_file_2, bias_file_1, bias_file_2)
+    return variance / signal
+
+
+def gain_one_flat_variance(flat_file_1, flat_file_2, bias_file_1, bias_file_2):
+    f1, f2, b1, b2, signal, variance = _gain_parts(flat_file_1, flat_file_2, bias_file_1, bias_file_2)
+    return (f1.mean() - b1.mean()) / (np.var(f1) - np.var(b1))
+
+
+def gain_missing_factor_2(flat_file_1, flat_file_2, bias_file_1, bias_file_2):
+    f1, f2, b1, b2, signal, variance = _gain_parts(flat_file_1, flat_file_2, bias_file_1, bias_file_2)
+    return (f1.mean() - b1.mean()) / variance
+
+
+def gain_without_bias(flat_file_1, flat_file_2, bias_file_1, bias_file_2):
+    f1, f2, b1, b2, signal, variance = _gain_parts(flat_file_1, flat_file_2, bias_file_1, bias_file_2)
+    return (f1.mean() + f2.mean()) / variance
+
+
+def _ptc(flat_pairs, bias_file_1, bias_file_2, variance_of, subtract_bias=True):
+    bias = (_frame(bias_file_1).mean() + _frame(bias_file_2).mean()) / 2 if subtract_bias else 0.0
+    signal, variance = [], []
+    for name_a, name_b in flat_pairs:
+        a, b = _frame(name_a), _frame(name_b)
+        signal.append((a.mean() + b.mean()) / 2 - bias)
+        variance.append(variance_of(a, b))
+    return np.array(signal), np.array(variance)
+
+
+def ptc_one_flat_variance(flat_pairs, bias_file_1, bias_file_2):
+    return _ptc(flat_pairs, bias_file_1, bias_file_2, lambda a, b: np.var(a))
+
+
+def ptc_not_halved(flat_pairs, bias_file_1, bias_file_2):
+    return _ptc(flat_pairs, bias_file_1, bias_file_2, lambda a, b: _clipped_std(a - b) ** 2)
+
+
+def ptc_without_bias(flat_pairs, bias_file_1, bias_file_2):
+    return _ptc(flat_pairs, bias_file_1, bias_file_2, lambda a, b: _clipped_std(a - b) ** 2 / 2, subtract_bias=False)
+
+
+def ptc_stacked(flat_pairs, bias_file_1, bias_file_2):
+    return np.array(solutions.photon_transfer(flat_pairs, bias_file_1, bias_file_2))
+
+
+def _dark_means(dark_files, master_bias):
+    times = np.array([fits.getheader(name)["EXPTIME"] for name in dark_files], dtype=float)
+    means = np.array([(_frame(name) - master_bias).mean() for name in dark_files])
+    return times, means
+
+
+def dark_fit_intercept(dark_files, master_bias, gain):
+    times, means = _dark_means(dark_files, master_bias)
+    return np.polyfit(times, means, 1)[1] * gain
+
+
+def dark_not_divided_by_time(dark_files, master_bias, gain):
+    times, means = _dark_means(dark_files, master_bias)
+    return means[np.argmax(times)] * gain
+
+
+def dark_in_adu(dark_files, master_bias, gain):
+    times, means = _dark_means(dark_files, master_bias)
+    return np.polyfit(times, means, 1)[0]
+
+
+def dark_without_bias(dark_files, master_bias, gain):
+    times, means = _dark_means(dark_files, np.zeros_like(master_bias))
+    return np.mean(means / times) * gain
+
+
+def _slopes(dark_files, master_bias, gain):
+    times = np.array([fits.getheader(name)["EXPTIME"] for name in dark_files], dtype=float)
+    stack = np.stack([(_frame(name) - master_bias) * gain for name in dark_files])
+    return times, stack, np.polyfit(times, stack.reshape(len(times), -1), 1)[0].reshape(stack.shape[1:])
+
+
+def mask_one_dark_not_divided(dark_files, master_bias, gain, max_dark_current):
+    times, stack, slopes = _slopes(dark_files, master_bias, gain)
+    return stack[np.argmax(times)] > max_dark_current
+
+
+def mask_without_nonlinear(dark_files, master_bias, gain, max_dark_current):
+    times, stack, slopes = _slopes(dark_files, master_bias, gain)
+    return slopes > max_dark_current
+
+
+def mask_inverted(dark_files, master_bias, gain, max_dark_current):
+    return ~solutions.bad_pixel_mask(dark_files, master_bias, gain, max_dark_current)
+
+
+def mask_as_int(dark_files, master_bias, gain, max_dark_current):
+    return solutions.bad_pixel_mask(dark_files, master_bias, gain, max_dark_current).astype(int)
+
+
+def ptc_plot_linear(signal_adu, variance_adu2, ax=None):
+    ax = ax or plt.gca()
+    ax.plot(signal_adu, variance_adu2, "o")
+    ax.set_xlabel("Signal (ADU)")
+    ax.set_ylabel("Variance (ADU^2)")
+    return ax
+
+
+def ptc_plot_unlabelled(signal_adu, variance_adu2, ax=None):
+    ax = ax or plt.gca()
+    ax.loglog(signal_adu, variance_adu2, "o")
+    return ax
+
+
+def ptc_plot_swapped(signal_adu, variance_adu2, ax=None):
+    ax = ax or plt.gca()
+    ax.loglog(variance_adu2, signal_adu, "o")
+    ax.set_xlabel("Signal (ADU)")
+    ax.set_ylabel("Variance (ADU^2)")
+    return ax
+
+
+#: Notebook 06's items -> (wrong function, phrase its check's message must contain).
+CAMERA_WRONG_ANSWERS = {
+    "measure_read_noise": [
+        (read_noise_one_bias, "standard deviation of one bias"),
+        (read_noise_no_sqrt2, "not divided by sqrt(2)"),
+        (read_noise_in_adu, "in ADU"),
+        (read_noise_plain_std, "cosmic rays"),
+    ],
+    "measure_gain": [
+        (gain_inverted, "inverted"),
+        (gain_one_flat_variance, "variance of one flat"),
+        (gain_missing_factor_2, "factor 2"),
+        (gain_without_bias, "bias was not subtracted"),
+    ],
+    "photon_transfer": [
+        (ptc_one_flat_variance, "variance of one flat"),
+        (ptc_not_halved, "not divided by 2"),
+        (ptc_without_bias, "bias was not subtracted"),
+        (ptc_stacked, "two arrays"),
+    ],
+    "fit_dark_current": [
+        (dark_fit_intercept, "intercept"),
+        (dark_not_divided_by_time, "not divided by the exposure time"),
+        (dark_in_adu, "ADU/s"),
+        (dark_without_bias, "bias was not subtracted"),
+    ],
+    "bad_pixel_mask": [
+        (mask_one_dark_not_divided, "without dividing by its exposure time"),
+        (mask_without_nonlinear, "non-linear"),
+        (mask_inverted, "inverted"),
+        (mask_as_int, "bool"),
+    ],
+    "plot_photon_transfer": [
+        (ptc_plot_linear, "log-log"),
+        (ptc_plot_unlabelled, "label"),
+        (ptc_plot_swapped, "swapped"),
+    ],
+}
