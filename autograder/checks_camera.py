@@ -222,7 +222,8 @@ def diagnose_measure_read_noise(func, nights=None):
                 ("the standard deviation of the difference was not divided by sqrt(2) (a difference holds the "
                  "noise of two frames)", lambda: _clipped_std(difference) * gain),
                 ("divided by 2 instead of sqrt(2): the variances of the two frames add, so the standard "
-                 "deviation of the difference is sqrt(2) times one frame's", lambda: _clipped_std(difference) / 2 * gain),
+                 "deviation of the difference is sqrt(2) times one frame's",
+                 lambda: _clipped_std(difference) / 2 * gain),
                 ("the result is in ADU: multiply by the gain (e-/ADU) to get electrons",
                  lambda: _clipped_std(difference) / root2),
                 ("divided by the gain: electrons = ADU x gain", lambda: _clipped_std(difference) / root2 / gain),
@@ -419,7 +420,8 @@ def _ptc_variants(night):
          None, lambda: each(lambda a, b: _clipped_std(a - b) / math.sqrt(2))),
         ("variance: the read noise's variance was subtracted; this curve shows the total noise, read-noise "
          "floor included", None, lambda: each(lambda a, b: _clipped_std(a - b) ** 2 / 2) - bias_read),
-        ("signal: the bias was not subtracted from the flats' mean", lambda: each(lambda a, b: (a.mean() + b.mean()) / 2),
+        ("signal: the bias was not subtracted from the flats' mean",
+         lambda: each(lambda a, b: (a.mean() + b.mean()) / 2),
          None),
         ("signal: the two flats' means were added, not averaged",
          lambda: each(lambda a, b: a.mean() + b.mean()) - 2 * bias_level, None),
@@ -437,6 +439,9 @@ def judge_photon_transfer(night, signal, variance):
     tol = np.array([tolerance(se, r, t) for se, r, t in zip(standard_error, reference_variance, truth)])
     bad_variance = judged & (np.abs(variance / truth - 1.0) > tol)
     if not bad_signal.any() and not bad_variance.any():
+        worst = float(np.max(np.abs(variance[judged] / truth[judged] - 1.0)))
+        NOTES.append(f"{name} on {night.description}: {int(judged.sum())} points below the bend judged, variances "
+                     f"within {worst:.1%} of shot + read noise")
         return []
     for mistake, signal_of, variance_of in _ptc_variants(night):
         try:

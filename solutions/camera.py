@@ -285,9 +285,10 @@ def photon_transfer(flat_pairs, bias_file_1, bias_file_2):
     """Points of the photon transfer curve: mean signal and noise variance per flat pair.
 
     For each pair (A, B): the signal is the mean of the two flats minus the
-    mean of the two biases without their cosmic rays (:func:`_bias_level`); the variance is the sigma-clipped variance of
-    A - B over two, which is one frame's noise variance without the flat's
-    pattern.  **The read noise's variance is included** (nothing is
+    mean of the two biases without their cosmic rays (:func:`_bias_level`);
+    the variance is the sigma-clipped variance of A - B over two, which is
+    one frame's noise variance without the flat's pattern.  **The read
+    noise's variance is included** (nothing is
     subtracted): as is customary, the curve shows the total noise, so it
     levels off at the read-noise floor at low signal, rises with slope 1
     (variance = signal / gain) in the shot-noise regime, and drops where the
