@@ -171,16 +171,17 @@ def read_noise_truth(night):
     """(truth e-, relative standard error) of the read noise measured from the night's bias pair.
 
     The truth is the noise a bias frame holds: the camera's read noise, the
-    shot noise of the dark charge collected while the frame is shifted out,
-    and the rounding to whole counts (1/12 ADU^2) -- a few tenths of a
-    percent more than the read noise alone on a cooled chip, about 2 % on a
-    warm one.
+    shot noise of the dark charge a typical (median) pixel collects while the
+    frame is shifted out, and the rounding to whole counts (1/12 ADU^2) -- a
+    few tenths of a percent more than the read noise alone on a cooled chip,
+    about 2 % on a warm one.  (The hot pixels' trails are few: a robust
+    statistic leaves them out.)
     """
     camera = _camera(night)
     standard_error = 1.0 / math.sqrt(2.0 * _pixels(night))
     if camera is None:
         return _reference("measure_read_noise", *_bias_pair(night), _gain_of(night)), standard_error
-    readout_e = float(np.mean(_truth(night)["readout_dark_e"]))
+    readout_e = float(np.median(_truth(night)["readout_dark_e"]))
     rounding_e2 = camera.gain_e_per_adu ** 2 / 12.0
     return math.sqrt(camera.read_noise_e ** 2 + readout_e + rounding_e2), standard_error
 
@@ -368,7 +369,8 @@ def ptc_truth(night):
 
     The signal is the simulator's noiseless mean level of the pair
     (``simulate.ptc_levels_adu``); the variance, shot noise (signal / gain)
-    plus read noise plus 1/12 ADU^2 of rounding to whole counts.  Only pairs
+    plus a bias frame's noise (:func:`read_noise_truth`: read noise, the
+    readout's dark charge, rounding to whole counts).  Only pairs
     below ``PTC_LINEAR_FRACTION`` of the linear limit are judged (beyond, the
     bending response squeezes the noise, and the converter may clip).
     """
@@ -383,7 +385,7 @@ def ptc_truth(night):
 
     signal = np.asarray(simulate.ptc_levels_adu(night.simulation, _truth(night))[1], dtype=float)
     gain = camera.gain_e_per_adu
-    variance = signal / gain + (camera.read_noise_e / gain) ** 2 + 1.0 / 12.0
+    variance = signal / gain + (read_noise_truth(night)[0] / gain) ** 2
     judged = signal < PTC_LINEAR_FRACTION * linear_limit_adu(night)
     return signal, variance, standard_error, judged
 
