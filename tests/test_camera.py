@@ -418,3 +418,64 @@ def _without_exptime(path, folder):
     out = folder / "no_exptime.fits"
     fits.PrimaryHDU(data, header).writeto(out)
     return str(out)
+
+
+# ---------------------------------------------------------------------------
+# Through a real runner: a tuple of arrays, a drawing and a bool mask come back as plain data
+
+STUDENT_CELLS = '''
+import numpy as np
+import matplotlib.pyplot as plt
+from astropy.io import fits
+from astropy.stats import sigma_clipped_stats
+
+def read(name):
+    return fits.getdata(name).astype(float)
+
+def photon_transfer(flat_pairs, bias_file_1, bias_file_2):
+    bias = np.median((read(bias_file_1) + read(bias_file_2)) / 2)
+    signal, variance = [], []
+    for a, b in flat_pairs:
+        fa, fb = read(a), read(b)
+        signal.append((fa.mean() + fb.mean()) / 2 - bias)
+        variance.append(sigma_clipped_stats(fa - fb, sigma=5, maxiters=10)[2] ** 2 / 2)
+    return np.array(signal), np.array(variance)
+
+def plot_photon_transfer(signal_adu, variance_adu2, ax=None):
+    ax = ax or plt.gca()
+    ax.loglog(signal_adu, variance_adu2, "o")
+    ax.set_xlabel("Mean signal (ADU)")
+    ax.set_ylabel("Variance (ADU^2)")
+    return ax
+
+def bad_pixel_mask(dark_files, master_bias, gain, max_dark_current):
+    times = np.array([fits.getheader(f)["EXPTIME"] for f in dark_files])
+    stack = np.stack([(read(f) - master_bias) * gain for f in dark_files])
+    slope = np.polyfit(times, stack.reshape(len(times), -1), 1)[0].reshape(stack.shape[1:])
+    return slope > max_dark_current
+'''
+
+
+def test_a_notebook_judged_through_the_runner(tmp_path, second):
+    from autograder import judging
+    from convenience_functions import data_dir
+
+    graded = ["test_photon_transfer", "test_plot_photon_transfer", "test_bad_pixel_mask"]
+    cells = [STUDENT_CELLS] + [("grade", grade_id) for grade_id in graded]
+    notebook = {"cells": [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "source": cell} if isinstance(cell, str) else
+        {"cell_type": "code", "outputs": [], "source": "assert True\n",
+         "metadata": {"nbgrader": {"grade": True, "solution": False, "locked": True, "grade_id": cell[1], "points": 1}}}
+        for cell in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    checks.use_second_night(second)
+    try:
+        argv, env, visible = judging.runner_command(tmp_path, data_dir(), second.folder, False, cwd)
+        verdicts = judging.judge_notebooks({"06.ipynb": notebook}, {"06.ipynb": graded}, argv, cwd, env, visible, 60.0)
+    finally:
+        checks.use_second_night(None)
+    assert verdicts["test_photon_transfer"].passed, verdicts["test_photon_transfer"].message
+    assert verdicts["test_plot_photon_transfer"].passed, verdicts["test_plot_photon_transfer"].message
+    assert not verdicts["test_bad_pixel_mask"].passed
+    assert "non-linear pixels were not flagged" in verdicts["test_bad_pixel_mask"].message
