@@ -249,7 +249,19 @@ def mask_polyfit_shortfall(dark_files, master_bias, gain, max_dark_current):
     return (slope > max_dark_current) | (predicted - lowest[-1].reshape(predicted.shape) > 8 * sigma)
 
 
+def plot_scatter_log_axes(signal_adu, variance_adu2, ax=None):
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    ax.scatter(signal_adu, variance_adu2)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set(xlabel="signal [ADU]", ylabel="variance [ADU²]")
+    return ax
+
+
 @pytest.mark.parametrize("item, sound", [
+    ("plot_photon_transfer", plot_scatter_log_axes),
     ("measure_read_noise", read_noise_clipped_3sigma), ("measure_read_noise", read_noise_mad),
     ("measure_gain", gain_mad), ("measure_gain", gain_clipped_3sigma),
     ("photon_transfer", ptc_clipped_3sigma),
