@@ -153,7 +153,7 @@ def available():
     return _AVAILABLE["answer"]
 
 
-def install_kernel(scratch, cwd, kernel_cwd, readonly=(), env=None):
+def install_kernel(scratch, cwd, kernel_cwd, readonly=(), env=None, zygote=None):
     """Write a ``python3`` kernelspec that starts the kernel in the sandbox.
 
     Parameters
@@ -169,6 +169,9 @@ def install_kernel(scratch, cwd, kernel_cwd, readonly=(), env=None):
         The frames.
     env : dict
         The kernel's environment (``CCDLAB_DATA``).
+    zygote : KernelZygote, optional
+        The student's kernel zygote (:func:`start_zygote`): kernels are then
+        forked from it, and started afresh only when it cannot be reached.
 
     Returns
     -------
@@ -183,11 +186,59 @@ def install_kernel(scratch, cwd, kernel_cwd, readonly=(), env=None):
     spec_dir.mkdir(parents=True, exist_ok=True)
     prefix = command(cwd, [runtime, (kernel_cwd, cwd)], readonly, env)
     argv = prefix + [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    if zygote is not None:
+        client = Path(__file__).resolve().with_name("kernelclient.py")
+        argv = [sys.executable, "-I", "-S", str(client), zygote.socket, "{connection_file}",
+                str(ZYGOTE_WAIT_S), "--"] + argv
     # Interrupts travel as a message: a signal to bwrap would not reach the kernel's own session.
     spec = {"argv": argv, "display_name": "Python 3 (sandboxed grading)", "language": "python",
             "interrupt_mode": "message", "metadata": {"debugger": False}}
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
     return {"JUPYTER_PATH": str(scratch / "jupyter"), "JUPYTER_RUNTIME_DIR": str(runtime)}
+
+
+#: Seconds a kernel waits for the zygote to be ready before it starts on its own.
+ZYGOTE_WAIT_S = 30
+
+
+class KernelZygote:
+    """A student's kernel zygote (:mod:`autograder.kernelzygote`) running in the sandbox.
+
+    Attributes
+    ----------
+    socket : str
+        Where kernels are asked for.
+    process : subprocess.Popen
+        The sandbox holding it; :meth:`stop` ends it and every kernel in it.
+    """
+
+    def __init__(self, socket_path, process):
+        self.socket = socket_path
+        self.process = process
+
+    def stop(self):
+        """End the zygote's sandbox (its kernels die with it)."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
+def start_zygote(scratch, cwd, kernel_cwd, readonly=(), env=None):
+    """Start the student's kernel zygote in a sandbox like a kernel's own; return a :class:`KernelZygote`.
+
+    The zygote gets exactly the folders, environment and limits of a kernel
+    (:func:`install_kernel`); its code comes on the command line (``python
+    -c``), so nothing more is shown inside.  It does not wait for the zygote
+    to be ready: a kernel asked for meanwhile waits (up to ``ZYGOTE_WAIT_S``).
+    """
+    scratch = Path(scratch)
+    runtime = scratch / "runtime"
+    runtime.mkdir(exist_ok=True)
+    source = Path(__file__).resolve().with_name("kernelzygote.py").read_text(encoding="utf-8")
+    socket_path = str(runtime.resolve() / "zygote.sock")
+    prefix = command(cwd, [runtime, (kernel_cwd, cwd)], readonly, env)
+    process = subprocess.Popen(prefix + [sys.executable, "-c", source, socket_path], stdin=subprocess.DEVNULL)
+    return KernelZygote(socket_path, process)
 
 
 def ipc_prefix(scratch):

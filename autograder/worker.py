@@ -501,6 +501,7 @@ def _grade(submission, cell_timeout, source_root, data_source, keep_scratch, san
     scratch = Path(tempfile.mkdtemp(prefix="ccdlab-"))
     use_sandbox = _use_sandbox(sandbox)
     saved_env = dict(os.environ)
+    zygote = None
     try:
         root, data = _scratch_course(scratch, template, Path(data_source or data_dir()).resolve(),
                                      copy_data=not use_sandbox)
@@ -516,8 +517,10 @@ def _grade(submission, cell_timeout, source_root, data_source, keep_scratch, san
 
             kernel_cwd = scratch / "kernel-cwd"
             kernel_cwd.mkdir()
+            zygote = bwrap.start_zygote(scratch, handed_in, kernel_cwd, readonly=[data],
+                                        env={DATA_ENV_VAR: str(data)})
             os.environ.update(bwrap.install_kernel(scratch, handed_in, kernel_cwd, readonly=[data],
-                                                   env={DATA_ENV_VAR: str(data)}))
+                                                   env={DATA_ENV_VAR: str(data)}, zygote=zygote))
             extra = Config()
             extra.KernelManager.transport = "ipc"
             extra.KernelManager.ip = bwrap.ipc_prefix(scratch)
@@ -526,6 +529,8 @@ def _grade(submission, cell_timeout, source_root, data_source, keep_scratch, san
             os.environ["PYTHONPATH"] = str(scratch / "guard")
         names = sorted(readable)
         failures = _autograde_each(root, submission.student_id, names, cell_timeout, extra) if names else {}
+        if zygote is not None:
+            zygote.stop()
         for name, failure in failures.items():
             if failure is not None:
                 died = "DeadKernelError" in failure or "died" in failure.lower()
@@ -556,6 +561,8 @@ def _grade(submission, cell_timeout, source_root, data_source, keep_scratch, san
             if "[output capped by the grader" in text:
                 flags.setdefault("note", []).append(f"{name}: output capped")
     finally:
+        if zygote is not None:
+            zygote.stop()
         os.environ.clear()
         os.environ.update(saved_env)
         if not keep_scratch:
