@@ -500,8 +500,24 @@ def diagnose_photon_transfer(func, nights=None):
 # Plot of the photon transfer curve
 
 
+def _drawn(points, wanted):
+    """Whether one of the drawn (x, y) sets is ``wanted`` (in any order of the points)."""
+    wanted = wanted[np.argsort(wanted[:, 0])]
+    for xy in points:
+        if xy.ndim == 2 and xy.shape == wanted.shape:
+            xy = xy[np.argsort(xy[:, 0])]
+            if np.allclose(xy, wanted, rtol=1e-6, atol=1e-9):
+                return True
+    return False
+
+
 def judge_ptc_axes(name, ax, signal, variance):
-    """Problems with an AxesRecord that should show ``variance`` against ``signal`` on log-log axes."""
+    """Problems with an AxesRecord that should show the photon-transfer curve on log-log axes.
+
+    Either the variance (ADU^2) or the noise, its square root (ADU), may go
+    on y against the signal (ADU) on x; the y label must give the unit of
+    what is drawn.
+    """
     if not isinstance(ax, AxesRecord):
         return [f"{name} should return the matplotlib Axes it drew on, not {_type_name(ax)}"]
     problems = []
@@ -511,26 +527,24 @@ def judge_ptc_axes(name, ax, signal, variance):
                         "log-log axes (ax.loglog or ax.set_xscale('log') and ax.set_yscale('log'))")
     if "adu" not in ax.xlabel.lower():
         problems.append(f"the x label {ax.xlabel!r} does not give the unit: the signal is in ADU")
-    ylabel = ax.ylabel.lower().replace(" ", "")
-    if "adu" not in ylabel or not any(mark in ylabel for mark in ("^2", "²", "^{2}", "**2", "adu2")):
-        problems.append(f"the y label {ax.ylabel!r} does not give the unit: the variance is in ADU^2")
     points = list(ax.lines) + list(ax.points)  # (x, y) of each line and each scatter
-    wanted = np.column_stack([signal, variance])
-    wanted = wanted[np.argsort(wanted[:, 0])]
-    found = False
-    for xy in points:
-        if xy.ndim == 2 and xy.shape == wanted.shape:
-            xy = xy[np.argsort(xy[:, 0])]
-            if np.allclose(xy, wanted, rtol=1e-6, atol=1e-9):
-                found = True
-                break
-    if not found:
-        if any(xy.ndim == 2 and xy.shape == wanted.shape and np.allclose(
-                xy[np.argsort(xy[:, 1])][:, ::-1], wanted, rtol=1e-6, atol=1e-9) for xy in points):
-            problems.append("the axes are swapped: the signal goes on x, the variance on y")
+    variance_drawn = _drawn(points, np.column_stack([signal, variance]))
+    noise_drawn = _drawn(points, np.column_stack([signal, np.sqrt(np.clip(variance, 0, None))]))
+    ylabel = ax.ylabel.lower().replace(" ", "")
+    squared = any(mark in ylabel for mark in ("^2", "²", "^{2}", "**2", "adu2"))
+    if variance_drawn and ("adu" not in ylabel or not squared):
+        problems.append(f"the y label {ax.ylabel!r} does not give the unit: the variance is in ADU^2")
+    elif noise_drawn and ("adu" not in ylabel or squared):
+        problems.append(f"the y label {ax.ylabel!r} does not give the unit: the noise (the square root of the "
+                        "variance) is in ADU")
+    elif not (variance_drawn or noise_drawn):
+        swapped = [xy[:, ::-1] for xy in points if xy.ndim == 2 and xy.shape[1] == 2]
+        if _drawn(swapped, np.column_stack([signal, variance])) or _drawn(
+                swapped, np.column_stack([signal, np.sqrt(np.clip(variance, 0, None))])):
+            problems.append("the axes are swapped: the signal goes on x, the variance (or noise) on y")
         else:
-            problems.append(f"the {len(wanted)} points (signal, variance) given were not found among the lines "
-                            "and markers drawn")
+            problems.append(f"the {len(signal)} points given (signal against variance, or against its square "
+                            "root, the noise) were not found among the lines and markers drawn")
     return problems
 
 

@@ -116,13 +116,13 @@ def blank(folder):
     write_student(folder, "blank", {name: load("release", name) for name in notebook_names()})
 
 
-def _with(student_id, name, change, kind="answer"):
+def _with(student_id, name, change, kind="answer", also=()):
     """A perfect student except for ``change``.
 
     ``kind="answer"`` changes the instructor notebook's answer cells before
     they are copied into the student notebook (a wrong answer);
     ``kind="notebook"`` changes the handed-in notebook itself (added cells,
-    edited metadata).
+    edited metadata).  ``also``: further ``(notebook, change)`` answers.
     """
     def build(folder):
         notebooks = _sources()
@@ -132,14 +132,25 @@ def _with(student_id, name, change, kind="answer"):
             notebooks[name] = solved(name, source)
         else:
             change(notebooks[name])
+        for other, other_change in also:
+            source = load("source", other)
+            other_change(source)
+            notebooks[other] = solved(other, source)
         write_student(folder, student_id, notebooks)
     build.__name__ = student_id
     return build
 
 
+#: Notebook 06, the camera: the mistakes below come with one of its own each.
+CAMERA = "06_know_your_camera.ipynb"
+
 mistake_bias_mean = _with(
     "mistake_bias_mean", "04_stacking.ipynb",
-    lambda nb: set_solution(nb, "combine_bias", "return np.mean(load_stack(filenames), axis=0)"))
+    lambda nb: set_solution(nb, "combine_bias", "return np.mean(load_stack(filenames), axis=0)"),
+    # the read noise from one bias: its column pattern counts as noise
+    also=[(CAMERA, lambda nb: set_solution(nb, "measure_read_noise", """
+return float(gain * sigma_clipped_stats(fits.getdata(bias_file_1).astype(float), sigma=5)[2])
+"""))])
 mistake_unscaled_dark = _with(
     "mistake_unscaled_dark", "05_process_data.ipynb",
     lambda nb: set_solution(nb, "process_data", """
@@ -156,7 +167,12 @@ mistake_dark_with_bias = _with(
     lambda nb: set_solution(nb, "calc_dark_current", """
 dark = fits.getdata(dark_filename).astype(float)
 return gain * dark.mean() / fits.getheader(dark_filename)['EXPTIME']
-"""))
+"""),
+    # the dark series' signal, not divided by time: the mean signal of the darks in e-
+    also=[(CAMERA, lambda nb: set_solution(nb, "fit_dark_current", """
+signals = [np.mean(fits.getdata(name).astype(float) - master_bias) for name in dark_files]
+return float(gain * np.mean(signals))
+"""))])
 mistake_flat_mean = _with(
     "mistake_flat_mean", "04_stacking.ipynb",
     lambda nb: set_solution(nb, "combine_flats", """
@@ -165,7 +181,13 @@ for index, name in enumerate(filenames):
     stack[index] -= master_bias + master_dark * fits.getheader(name)['EXPTIME'] / dark_exptime
 combined = np.median(stack, axis=0)
 return combined / np.mean(combined)
-"""))
+"""),
+    # the gain from one flat: its pattern counts as shot noise
+    also=[(CAMERA, lambda nb: set_solution(nb, "measure_gain", """
+flat = fits.getdata(flat_file_1).astype(float)
+bias = fits.getdata(bias_file_1).astype(float)
+return float((np.mean(flat) - np.mean(bias)) / np.var(flat))
+"""))])
 
 hostile_loop = _with("hostile_loop", "02_histogram.ipynb", lambda nb: insert_cell(nb, "while True:\n    pass\n", at=2), "notebook")
 hostile_exit = _with("hostile_exit", "03_dark_current.ipynb",
@@ -415,7 +437,8 @@ def renamed(folder):
 
 
 def sound_alternatives(folder):
-    """A student who combines with the Guide's sigma-clipped means and calibrates in float32: all sound."""
+    """A student who combines with the Guide's sigma-clipped means, calibrates in float32 and measures the
+    camera with other sound statistics (sigma_clip, a least-squares line): all sound."""
     def change(nb):
         set_solution(nb, "combine_bias", """
 from astropy.stats import mad_std, sigma_clip
@@ -451,8 +474,24 @@ fits.PrimaryHDU(calibrated, header).writeto(new_filename, overwrite=True)
 return calibrated
 """)
 
+    def camera(nb):
+        set_solution(nb, "measure_read_noise", """
+from astropy.stats import sigma_clip
+difference = fits.getdata(bias_file_1).astype(float) - fits.getdata(bias_file_2).astype(float)
+return float(gain * np.ma.std(sigma_clip(difference, sigma=4)) / np.sqrt(2))
+""")
+        set_solution(nb, "fit_dark_current", """
+times, signals = [], []
+for name in dark_files:
+    times.append(fits.getheader(name)['EXPTIME'])
+    signals.append(np.mean(fits.getdata(name).astype(float) - master_bias))
+design = np.column_stack([np.ones(len(times)), times])
+(intercept, slope), *_ = np.linalg.lstsq(design, np.array(signals), rcond=None)
+return float(gain * slope)
+""")
+
     notebooks = _sources()
-    for name, edit in (("04_stacking.ipynb", change), ("05_process_data.ipynb", in_float32)):
+    for name, edit in (("04_stacking.ipynb", change), ("05_process_data.ipynb", in_float32), (CAMERA, camera)):
         source = load("source", name)
         edit(source)
         notebooks[name] = solved(name, source)
@@ -472,10 +511,10 @@ STUDENTS = [correct, blank, mistake_bias_mean, mistake_unscaled_dark, mistake_da
 EXPECTED = {
     "correct": ("ok", {}),
     "blank": ("ok", {"*": ZERO}),
-    "mistake_bias_mean": ("ok", {"test_combine_bias": ZERO}),
+    "mistake_bias_mean": ("ok", {"test_combine_bias": ZERO, "test_measure_read_noise": ZERO}),
     "mistake_unscaled_dark": ("ok", {"test_process_data": ZERO}),
-    "mistake_dark_with_bias": ("ok", {"test_calc_dark_current": ZERO}),
-    "mistake_flat_mean": ("ok", {"test_combine_flats": ZERO}),
+    "mistake_dark_with_bias": ("ok", {"test_calc_dark_current": ZERO, "test_fit_dark_current": ZERO}),
+    "mistake_flat_mean": ("ok", {"test_combine_flats": ZERO, "test_measure_gain": ZERO}),
     # After its endless cell, the rest of its notebook is not run (one timeout per notebook).
     "hostile_loop": ("timeout", {"02_histogram": ZERO}),
     "hostile_exit": ("kernel_died", {"03_dark_current": ZERO}),

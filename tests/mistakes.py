@@ -406,6 +406,14 @@ def ptc_plot_swapped(signal_adu, variance_adu2, ax=None):
     return ax
 
 
+def ptc_plot_noise_called_variance(signal_adu, variance_adu2, ax=None):
+    ax = ax or plt.gca()
+    ax.loglog(signal_adu, np.sqrt(variance_adu2), "o")
+    ax.set_xlabel("Signal (ADU)")
+    ax.set_ylabel("Variance (ADU^2)")
+    return ax
+
+
 #: Notebook 06's items -> (wrong function, phrase its check's message must contain).
 CAMERA_WRONG_ANSWERS = {
     "measure_read_noise": [
@@ -442,5 +450,6 @@ CAMERA_WRONG_ANSWERS = {
         (ptc_plot_linear, "log-log"),
         (ptc_plot_unlabelled, "label"),
         (ptc_plot_swapped, "swapped"),
+        (ptc_plot_noise_called_variance, "the noise (the square root of the variance) is in ADU"),
     ],
 }

@@ -260,8 +260,17 @@ def plot_scatter_log_axes(signal_adu, variance_adu2, ax=None):
     return ax
 
 
+def plot_noise_log_log(signal_adu, variance_adu2, ax=None):
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    ax.loglog(signal_adu, np.sqrt(variance_adu2), "o-")
+    ax.set(xlabel="Signal above bias (ADU)", ylabel="Noise of one frame (ADU)")
+    return ax
+
+
 @pytest.mark.parametrize("item, sound", [
-    ("plot_photon_transfer", plot_scatter_log_axes),
+    ("plot_photon_transfer", plot_scatter_log_axes), ("plot_photon_transfer", plot_noise_log_log),
     ("measure_read_noise", read_noise_clipped_3sigma), ("measure_read_noise", read_noise_mad),
     ("measure_gain", gain_mad), ("measure_gain", gain_clipped_3sigma),
     ("photon_transfer", ptc_clipped_3sigma),

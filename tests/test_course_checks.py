@@ -45,12 +45,16 @@ def test_release_prints_each_notebook_s_points_and_the_total(capsys):
 
 
 def test_stated_points_must_match_the_cell_s_metadata(course_copy):  # noqa: F811
+    stated = {}
+
     def raise_points(cell, notebook):
-        cell.metadata.nbgrader["points"] = 6
+        stated["points"] = cell.metadata.nbgrader["points"]
+        cell.metadata.nbgrader["points"] = stated["points"] + 2
 
     _edit(course_copy, "source", "04_stacking.ipynb", "test_save_fits", raise_points)
     problems = course_checks.points_problems(course_copy)
-    assert problems and "(5 points)" in problems[0] and "test_save_fits is worth 6" in problems[0]
+    assert problems and f"({stated['points']} points)" in problems[0]
+    assert f"test_save_fits is worth {stated['points'] + 2}" in problems[0]
 
 
 def test_a_graded_answer_in_given_code_fails_the_check(course_copy, capsys):  # noqa: F811

@@ -1,4 +1,4 @@
-"""The five notebooks as an nbgrader assignment, autograded end to end.
+"""The six notebooks as an nbgrader assignment, autograded end to end.
 
 The instructor notebooks are submitted as a student's work (they must earn
 every auto-graded point and raise nothing), and the student notebooks are
@@ -16,16 +16,20 @@ from autograder import course, grading
 
 #: grade_id -> points; the contract between notebooks, checks and README.
 POINTS = {
-    "01_fits_basics": {"test_center_flux": 3, "test_fifth_column_mean": 3, "test_answer_bias_exptime": 2},
-    "02_histogram": {"test_plot_bias_histogram": 8, "xlim_answer": 4},
-    "03_dark_current": {"test_calc_dark_current": 12, "dark_current_answer": 4},
+    "01_fits_basics": {"test_center_flux": 2, "test_fifth_column_mean": 2, "test_answer_bias_exptime": 2},
+    "02_histogram": {"test_plot_bias_histogram": 6, "xlim_answer": 3},
+    "03_dark_current": {"test_calc_dark_current": 9, "dark_current_answer": 3},
     "04_stacking": {
-        "test_load_stack": 6, "test_answer_center_pixel": 2, "test_answer_ninth_image": 2,
-        "test_combine_bias": 7, "test_combine_darks": 8, "test_combine_flats": 10, "test_save_fits": 5,
+        "test_load_stack": 4, "test_answer_center_pixel": 1, "test_answer_ninth_image": 1,
+        "test_combine_bias": 5, "test_combine_darks": 6, "test_combine_flats": 8, "test_save_fits": 4,
     },
-    "05_process_data": {"test_process_data": 18, "new_code_summary": 6},
+    "05_process_data": {"test_process_data": 14, "new_code_summary": 6},
+    "06_know_your_camera": {
+        "test_measure_read_noise": 4, "test_measure_gain": 4, "test_photon_transfer": 3,
+        "test_plot_photon_transfer": 2, "test_fit_dark_current": 3, "test_bad_pixel_mask": 4, "ptc_answer": 4,
+    },
 }
-MANUAL = {"xlim_answer", "dark_current_answer", "new_code_summary"}
+MANUAL = {"xlim_answer", "dark_current_answer", "new_code_summary", "ptc_answer"}
 NOTEBOOKS = sorted(POINTS)
 
 pytestmark = pytest.mark.slow
@@ -62,7 +66,7 @@ def _errors(notebook):
                 yield index, output.ename, output.evalue
 
 
-def test_assignment_has_the_five_notebooks():
+def test_assignment_has_the_six_notebooks():
     assert sorted(p.stem for p in course.source_dir().glob("*.ipynb")) == NOTEBOOKS
     assert sorted(p.stem for p in course.release_dir().glob("*.ipynb")) == NOTEBOOKS
 

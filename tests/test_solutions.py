@@ -38,6 +38,13 @@ PUBLIC_API = (
     "combine_flats",
     "save_fits",
     "process_data",
+    # notebook 06 (solutions/camera.py)
+    "measure_read_noise",
+    "measure_gain",
+    "photon_transfer",
+    "plot_photon_transfer",
+    "fit_dark_current",
+    "bad_pixel_mask",
 )
 
 
