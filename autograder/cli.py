@@ -9,10 +9,43 @@ import sys
 
 
 def _data(args):
+    if args.src is not None:
+        return _import_night(args)
+    given = [option for option, value in (("--science", args.science), ("--bias", args.bias),
+                                          ("--darks", args.darks), ("--flats", args.flats)) if value is not None]
+    if given:
+        print(f"ccdlab data: {given[0]} needs --from SRC (it names frames of a night to import)", file=sys.stderr)
+        return 2
     from sample_data import simulate
 
     return simulate.main(out=args.out, size=args.size, seed=args.seed, gain=args.gain, read_noise=args.read_noise,
                          full_well=args.full_well, force=args.force)
+
+
+def _import_night(args):
+    """``ccdlab data --from SRC``: import a real night instead of simulating one."""
+    from sample_data import import_night
+
+    given = [option for option, value in (("--seed", args.seed), ("--read-noise", args.read_noise),
+                                          ("--full-well", args.full_well)) if value is not None]
+    if given:
+        print(f"ccdlab data: {given[0]} is for simulated nights, not with --from", file=sys.stderr)
+        return 2
+    if args.out is None:
+        print("ccdlab data: --from needs --out DIR, the folder to import the night into", file=sys.stderr)
+        return 2
+    size = None
+    if args.size is not None:
+        try:
+            size = int(args.size)
+        except ValueError:
+            size = -1
+        if size < 0:
+            print(f"ccdlab data: --size with --from is one whole number of pixels >= 0, not {args.size!r}",
+                  file=sys.stderr)
+            return 2
+    return import_night.main(src=args.src, out=args.out, size=size, gain=args.gain, science=args.science,
+                             bias=args.bias, darks=args.darks, flats=args.flats, force=args.force)
 
 
 def _lab(args):
@@ -63,7 +96,7 @@ def build_parser():
 
     data = verbs.add_parser(
         "data",
-        help="regenerate the simulated frames (the bundled set by default)",
+        help="regenerate the simulated frames (the bundled set by default), or import a real night (--from)",
         description="Write a simulated night of CCD frames and its given master frames into a folder, "
         "and its truth file beside that folder (FOLDER_truth.json).",
     )
@@ -77,6 +110,20 @@ def build_parser():
     data.add_argument("--full-well", type=float, default=None, metavar="E",
                       help="full well of the camera's pixels in e- (default: the lab's camera)")
     data.add_argument("--force", action="store_true", help="replace differing frames already in --out")
+    from sample_data.import_night import DEFAULT_SIZE, NIGHT_FILE
+
+    night = data.add_argument_group(
+        "importing a real night",
+        "With --from, import the frames of a real night instead: found in SRC by their headers, one "
+        f"consistent set cropped to a centred --size x --size window (default {DEFAULT_SIZE}, 0 keeps whole "
+        f"frames) and described in DIR/{NIGHT_FILE}; a table says what each file was taken as. --gain then "
+        "overrides the headers' EGAIN or GAIN.")
+    night.add_argument("--from", dest="src", metavar="SRC", default=None, help="folder of raw frames to import")
+    night.add_argument("--science", metavar="FILE", default=None,
+                       help="the science frame (default: the first light frame by file name)")
+    night.add_argument("--bias", metavar="GLOB", default=None, help="file names of the biases, whatever their headers")
+    night.add_argument("--darks", metavar="GLOB", default=None, help="file names of the darks, whatever their headers")
+    night.add_argument("--flats", metavar="GLOB", default=None, help="file names of the flats, whatever their headers")
     data.set_defaults(run=_data)
 
     lab = verbs.add_parser(

@@ -1,0 +1,700 @@
+"""Import a night of real CCD frames for the lab (``ccdlab data --from SRC --out DIR``).
+
+The frames in ``SRC`` are found by their headers, read with ccdproc's
+:class:`~ccdproc.ImageFileCollection`:
+
+* ``IMAGETYP`` as MaxIm DL, CCDSoft/TheSkyX, SBIG, NINA, ACP and IRAF write
+  it, in any case and spacing (:data:`IMAGETYP_KINDS`): 'Bias Frame',
+  'BIAS', 'zero', 'Dark Frame', 'DARK', 'Flat Field', 'FLAT', 'Light
+  Frame', 'LIGHT', 'object', ...; a master frame ('Master Bias') is left
+  out; a light frame whose file name or ``OBJECT`` says flat is a flat;
+* the exposure time from ``EXPTIME``, else ``EXPOSURE``
+  (:data:`EXPTIME_KEYWORDS`), in seconds; the filter from ``FILTER``
+  (:data:`FILTER_KEYWORDS`); the binning from ``XBINNING``/``YBINNING``, else
+  ``CCDSUM``, else 1 x 1.
+
+``--bias``, ``--darks`` and ``--flats`` (globs on the file names in ``SRC``)
+and ``--science`` (a file name) override the headers for the files they
+name.  One consistent set is then chosen (:func:`choose_set`): every bias;
+the darks at the exposure time nearest the science frame's; the flats in
+the science frame's filter; one science frame (the first other light frame
+by file name, unless ``--science``).  Every frame must have the science
+frame's shape and binning.  A missing kind is an error naming it, and then
+nothing is written.
+
+Each chosen frame is cropped to the same centred ``N x N`` window
+(:func:`crop_window`; ``--size 0`` keeps the whole frame) with its raw
+integers, ``BZERO`` and every header card kept (``NAXISn`` give the new
+size, ``CRPIXn`` move with the window) and a ``HISTORY`` card saying where
+the window lies; the file keeps its name.
+
+Beside the frames, :data:`NIGHT_FILE` (``night.json``) describes the night in
+the simulator's words (:class:`sample_data.simulate.NightDescription`,
+:mod:`convenience_functions.lab`); its fields:
+
+``format``
+    ``"ccdlab night"``, and ``version`` (:data:`NIGHT_FORMAT_VERSION`).
+``label``
+    Words for messages, e.g. ``"the night imported from raw_2024-03-01"``.
+``shape``
+    ``[ny, nx]`` of every imported frame, pixels (after the crop).
+``binning``
+    ``[y, x]`` binning of every frame, as the camera wrote it.
+``band``
+    Filter of the flats and the science frame (``null`` if the headers name none).
+``camera``
+    ``{"name": INSTRUME or null, "gain_e_per_adu": ..., "gain_from": ...}``:
+    the gain in e-/ADU from ``--gain``, else ``EGAIN``, else ``GAIN``
+    (:data:`GAIN_KEYWORDS`), and where it came from.
+``bias_files``, ``dark_files``, ``flat_files``
+    File names of the chosen biases, darks and flats, in ``DIR``.
+``science_file``
+    File name of the science frame.
+``dark_exptime_s``, ``science_exptime_s``
+    Exposure time of every dark and of the science frame, s.
+``flat_exptimes_s``
+    Exposure time of each flat, s (one per flat file, in the same order).
+``source``
+    ``{"folder": SRC, "shape": [ny, nx] before the crop,
+    "window": [row0, col0]}``: the crop's first row and column (0-based).
+
+Run ``ccdlab data --help`` for the command line; :func:`main` does the work.
+"""
+
+import dataclasses
+import fnmatch
+import json
+import logging
+import math
+import re
+import shutil
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+
+#: Name of the night's description in the imported folder.
+NIGHT_FILE = "night.json"
+#: Bumped when a field of :data:`NIGHT_FILE` changes meaning.
+NIGHT_FORMAT_VERSION = 1
+
+#: Side of the centred square window kept of each frame, pixels (the bundled night's size).
+DEFAULT_SIZE = 200
+
+#: What each spelling of IMAGETYP means, lower case without spaces, dashes or underscores.
+#: MaxIm DL, ACP, CCDSoft/TheSkyX and SBIG write 'Bias Frame', 'Dark Frame', 'Flat Field'
+#: (or 'Flat Frame') and 'Light Frame'; NINA 'BIAS', 'DARK', 'DARKFLAT', 'FLAT', 'LIGHT';
+#: IRAF 'zero', 'dark', 'flat', 'object'.
+IMAGETYP_KINDS = {
+    "bias": "bias", "biasframe": "bias", "zero": "bias", "zeroframe": "bias",
+    "dark": "dark", "darkframe": "dark", "darkflat": "dark", "flatdark": "dark",
+    "flat": "flat", "flatfield": "flat", "flatframe": "flat", "skyflat": "flat", "domeflat": "flat",
+    "twilightflat": "flat", "lampflat": "flat",
+    "light": "light", "lightframe": "light", "object": "light", "science": "light",
+}
+
+#: Header keywords of the exposure time (s), the first present wins.
+EXPTIME_KEYWORDS = ("EXPTIME", "EXPOSURE")
+#: Header keywords of the gain (e-/ADU), the first present wins.
+GAIN_KEYWORDS = ("EGAIN", "GAIN")
+#: Header keywords of the filter, the first present wins.
+FILTER_KEYWORDS = ("FILTER",)
+#: Every keyword the collection reads from each header.
+_KEYWORDS = ("IMAGETYP", "OBJECT", "NAXIS", "NAXIS1", "NAXIS2", "XBINNING", "YBINNING", "CCDSUM", "INSTRUME",
+             *EXPTIME_KEYWORDS, *GAIN_KEYWORDS, *FILTER_KEYWORDS)
+
+#: Two exposure times closer than this are the same, s.
+_SAME_EXPTIME_S = 1e-3
+
+_FLAT_WORD = re.compile("flat", re.IGNORECASE)
+
+#: The kinds of a night, in the order they are named.
+KINDS = ("bias", "dark", "flat", "science")
+
+
+class NightImportError(ValueError):
+    """A night cannot be imported; the message says why."""
+
+
+@dataclasses.dataclass
+class Frame:
+    """One file of the source folder and what became of it.
+
+    Attributes
+    ----------
+    name : str
+        File name in the source folder.
+    kind : str or None
+        ``bias``, ``dark``, ``flat``, ``light`` or ``science`` as its header
+        or an option says; None if neither does.
+    why : str
+        What made it that kind, or why it was left out.
+    taken : bool
+        True if it is one of the imported frames.
+    exptime_s, band, shape, binning, gain, gain_keyword, instrument
+        From its header (None where missing): exposure time in s, filter,
+        ``(ny, nx)`` in pixels, ``(y, x)`` binning, gain in e-/ADU and the
+        keyword it came from, camera.
+    """
+
+    name: str
+    kind: str = None
+    why: str = ""
+    taken: bool = False
+    exptime_s: float = None
+    band: str = None
+    shape: tuple = None
+    binning: tuple = None
+    gain: float = None
+    gain_keyword: str = None
+    instrument: str = None
+
+    def leave_out(self, reason):
+        """Mark the frame as left out for ``reason``."""
+        self.taken = False
+        self.why = reason
+
+
+# =============================================================================
+# Reading the headers
+# =============================================================================
+
+def kind_of_imagetyp(imagetyp):
+    """Return what an IMAGETYP value means: ``bias``, ``dark``, ``flat``, ``light`` or None.
+
+    Parameters
+    ----------
+    imagetyp : str or None
+        The header value, any case and spacing ('Bias Frame', 'ZERO', 'dark-flat').
+
+    Returns
+    -------
+    str or None
+        None for an unknown, empty or master-frame type.
+
+    Examples
+    --------
+    >>> kind_of_imagetyp("Flat Field"), kind_of_imagetyp("zero"), kind_of_imagetyp("Master Bias")
+    ('flat', 'bias', None)
+    """
+    if imagetyp is None:
+        return None
+    return IMAGETYP_KINDS.get(re.sub(r"[\s_\-]+", "", str(imagetyp).lower()))
+
+
+def _first(row, keywords):
+    """Return ``(keyword, value)`` of the first of ``keywords`` that ``row`` holds, else ``(None, None)``."""
+    for keyword in keywords:
+        value = row.get(keyword)
+        if value is not None and not (isinstance(value, str) and not value.strip()):
+            return keyword, value
+    return None, None
+
+
+def _number(value):
+    """Return ``value`` as a finite float, or None."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _binning(row):
+    """Return the ``(y, x)`` binning of a header row: XBINNING/YBINNING, else CCDSUM ('x y'), else 1 x 1."""
+    if row.get("XBINNING") is not None or row.get("YBINNING") is not None:
+        return int(row.get("YBINNING") or 1), int(row.get("XBINNING") or 1)
+    if row.get("CCDSUM"):
+        x, y = (int(part) for part in str(row["CCDSUM"]).split()[:2])
+        return y, x
+    return 1, 1
+
+
+def _unreadable_reason(path):
+    """Return why ``path`` (a file with a FITS name) cannot be read as FITS."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fits.getheader(path)
+    except Exception as error:  # noqa: BLE001 - any failure makes the file unreadable
+        return f"unreadable ({str(error).split('.')[0].strip()})"
+    return "unreadable"
+
+
+def read_frames(src):
+    """Return one :class:`Frame` per file in ``src``, its header read by ccdproc's ImageFileCollection.
+
+    Parameters
+    ----------
+    src : str or pathlib.Path
+        The source folder (not searched below its top level).
+
+    Returns
+    -------
+    list of Frame
+        Sorted by file name.  A file without a FITS name is left out as not
+        FITS, one whose header cannot be read as unreadable, one without a
+        2-D image in its first HDU as such; the others carry their header
+        values and the kind their IMAGETYP (or file name and OBJECT) gives.
+    """
+    from ccdproc import ImageFileCollection
+
+    src = Path(src)
+    names = sorted(path.name for path in src.iterdir() if path.is_file())
+    logger = logging.getLogger("ccdproc.image_collection")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # unreadable files are reported in the table instead
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            collection = ImageFileCollection(str(src), keywords=[k.lower() for k in _KEYWORDS])
+            summary = collection.summary
+    finally:
+        logger.setLevel(level)
+    fits_names = set(collection.files or [])
+    rows = {}
+    if summary is not None:
+        for record in summary:
+            row = {}
+            for keyword in _KEYWORDS:
+                column = keyword.lower()
+                value = record[column] if column in summary.colnames else None
+                row[keyword] = None if value is np.ma.masked else (value.item() if hasattr(value, "item") else value)
+            rows[str(record["file"])] = row
+    return [_frame(name, rows.get(name), name in fits_names, src) for name in names]
+
+
+def _frame(name, row, fits_name, src):
+    """Return the :class:`Frame` of one file from its header ``row`` (None if not read)."""
+    frame = Frame(name)
+    if not fits_name:
+        frame.leave_out("not FITS")
+        return frame
+    if row is None:
+        frame.leave_out(_unreadable_reason(src / name))
+        return frame
+    if row["NAXIS"] != 2:
+        frame.leave_out(f"no 2-D image in its first HDU (NAXIS = {row['NAXIS']})")
+        return frame
+    frame.shape = (int(row["NAXIS2"]), int(row["NAXIS1"]))
+    try:
+        frame.binning = _binning(row)
+    except ValueError:
+        frame.leave_out(f"unreadable binning (CCDSUM = {row['CCDSUM']!r})")
+        return frame
+    _, exptime = _first(row, EXPTIME_KEYWORDS)
+    frame.exptime_s = _number(exptime)
+    _, band = _first(row, FILTER_KEYWORDS)
+    frame.band = None if band is None else str(band).strip()
+    frame.gain_keyword, gain = _first(row, GAIN_KEYWORDS)
+    frame.gain = _number(gain)
+    frame.instrument = None if row["INSTRUME"] is None else str(row["INSTRUME"]).strip()
+    imagetyp = row["IMAGETYP"]
+    frame.kind = kind_of_imagetyp(imagetyp)
+    if frame.kind is None and str(imagetyp).strip().lower().startswith("master"):
+        frame.leave_out(f"IMAGETYP {str(imagetyp).strip()!r}: a master frame, not a raw one")
+        return frame
+    if frame.kind is None:
+        frame.leave_out("no IMAGETYP" if imagetyp is None else f"IMAGETYP {str(imagetyp).strip()!r} is not "
+                        "a bias, dark, flat or light frame")
+        return frame
+    frame.why = f"IMAGETYP {str(imagetyp).strip()!r}"
+    if frame.kind == "light":
+        for where, text in (("file name", name), ("OBJECT", row["OBJECT"])):
+            if text is not None and _FLAT_WORD.search(str(text)):
+                frame.kind = "flat"
+                frame.why += f", {where} says flat"
+                break
+    return frame
+
+
+# =============================================================================
+# Choosing the set
+# =============================================================================
+
+def apply_options(frames, science=None, bias=None, darks=None, flats=None):
+    """Let ``--science`` and the ``--bias``, ``--darks``, ``--flats`` globs override the headers.
+
+    Parameters
+    ----------
+    frames : list of Frame
+        From :func:`read_frames`; changed in place.
+    science : str, optional
+        File name (or path) of the science frame.
+    bias, darks, flats : str, optional
+        Glob on the file names of the frames of that kind: the files it
+        matches are of that kind whatever their headers say, and no other
+        file is.
+
+    Raises
+    ------
+    NightImportError
+        If an option names no readable frame, or two options name one file.
+    """
+    by_name = {frame.name: frame for frame in frames}
+    claimed = {}
+    for option, pattern, kind in (("--bias", bias, "bias"), ("--darks", darks, "dark"), ("--flats", flats, "flat")):
+        if pattern is None:
+            continue
+        matched = [frame for frame in frames if fnmatch.fnmatchcase(frame.name, pattern)]
+        if not matched:
+            raise NightImportError(f"{option} {pattern!r} matches no file in the source folder")
+        for frame in matched:
+            if frame.name in claimed:
+                raise NightImportError(f"{frame.name} is matched by both {claimed[frame.name]} and {option}")
+            claimed[frame.name] = option
+            if frame.shape is not None:
+                frame.kind, frame.why = kind, f"{option} {pattern!r}"
+        for frame in frames:
+            if frame.kind == kind and frame.name not in claimed:
+                frame.kind = None
+                frame.leave_out(f"{frame.why}, but not matched by {option} {pattern!r}")
+    if science is not None:
+        name = Path(science).name
+        frame = by_name.get(name)
+        if frame is None:
+            raise NightImportError(f"--science {science}: no file {name} in the source folder")
+        if frame.shape is None:
+            raise NightImportError(f"--science {science}: {name} is {frame.why}")
+        if name in claimed:
+            raise NightImportError(f"{name} is matched by both {claimed[name]} and --science")
+        frame.kind, frame.why = "science", "--science"
+
+
+def choose_set(frames):
+    """Choose one consistent night among ``frames`` and mark each frame taken or left out.
+
+    The science frame (the ``--science`` one, else the first light frame by
+    file name) sets the shape, binning, filter and exposure time: every
+    bias of its shape and binning, the darks of its shape and binning at
+    the exposure time nearest its own, and the flats of its shape, binning
+    and filter are taken.
+
+    Parameters
+    ----------
+    frames : list of Frame
+        After :func:`read_frames` and :func:`apply_options`; changed in place.
+
+    Returns
+    -------
+    dict
+        ``bias``, ``dark``, ``flat``: lists of the taken frames; ``science``: the taken frame.
+
+    Raises
+    ------
+    NightImportError
+        Naming every kind of which no frame is left (biases, darks, flats,
+        science frame).
+    """
+    lights = [frame for frame in frames if frame.kind in ("science", "light")]
+    science = next((frame for frame in lights if frame.kind == "science"), None)
+    science = science or next((frame for frame in lights if frame.exptime_s is not None), None)
+    for frame in lights:
+        if frame is not science:
+            frame.leave_out(f"{frame.why}: another light frame" if frame.exptime_s is not None or science
+                            else f"{frame.why}, but no {' or '.join(EXPTIME_KEYWORDS)}")
+    if science is not None:
+        science.kind, science.taken = "science", True
+        if science.exptime_s is None:
+            raise NightImportError(f"the science frame {science.name} has no {' or '.join(EXPTIME_KEYWORDS)}")
+    chosen = {kind: [] for kind in ("bias", "dark", "flat")}
+    for frame in frames:
+        if frame.kind not in chosen:
+            continue
+        if frame.kind != "bias" and frame.exptime_s is None:
+            frame.leave_out(f"{frame.why}, but no {' or '.join(EXPTIME_KEYWORDS)}")
+        elif science is not None and frame.binning != science.binning:
+            frame.leave_out(f"another binning ({_by(frame.binning)}; the science frame's is {_by(science.binning)})")
+        elif science is not None and frame.shape != science.shape:
+            frame.leave_out(f"another shape ({_by(frame.shape)}; the science frame is {_by(science.shape)})")
+        elif science is not None and frame.kind == "flat" and frame.band != science.band:
+            frame.leave_out(f"another filter ({frame.band}; the science frame's is {science.band})")
+        else:
+            frame.taken = True
+            chosen[frame.kind].append(frame)
+    if science is not None and chosen["dark"]:
+        nearest = min((abs(d.exptime_s - science.exptime_s), -d.exptime_s) for d in chosen["dark"])
+        dark_time = -nearest[1]
+        for dark in list(chosen["dark"]):
+            if abs(dark.exptime_s - dark_time) > _SAME_EXPTIME_S:
+                dark.leave_out(f"another exposure time ({dark.exptime_s:g} s; the darks of {dark_time:g} s are "
+                               f"nearest the science frame's {science.exptime_s:g} s)")
+                chosen["dark"].remove(dark)
+    missing = [words for words, have in (("no biases", chosen["bias"]), ("no darks", chosen["dark"]),
+                                         ("no flats", chosen["flat"]), ("no science frame", science)) if not have]
+    if missing:
+        raise NightImportError(
+            f"{_and(missing)} to import: each kind needs a frame of the science frame's shape and binning "
+            "(and the flats its filter); see the table for what each file was taken as, or name the files "
+            "with --bias, --darks, --flats or --science")
+    return {**chosen, "science": science}
+
+
+def _by(pair):
+    return f"{pair[0]}x{pair[1]}"
+
+
+def _and(words):
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def night_gain(chosen, gain=None):
+    """Return the night's gain in e-/ADU and where it came from.
+
+    Parameters
+    ----------
+    chosen : dict
+        From :func:`choose_set`.
+    gain : float, optional
+        The ``--gain`` option, e-/ADU; wins over the headers.
+
+    Returns
+    -------
+    tuple of (float, str)
+        The gain, e-/ADU, and ``'--gain'`` or the header keyword.
+
+    Raises
+    ------
+    NightImportError
+        If ``gain`` is not a positive number, no chosen frame has EGAIN or
+        GAIN, or their values differ.
+    """
+    if gain is not None:
+        value = _number(gain)
+        if value is None or value <= 0:
+            raise NightImportError(f"--gain must be a positive number of e-/ADU, not {gain!r}")
+        return value, "--gain"
+    frames = [chosen["science"], *chosen["bias"], *chosen["dark"], *chosen["flat"]]
+    found = [(frame.gain, frame.gain_keyword, frame.name) for frame in frames if frame.gain is not None]
+    if not found:
+        raise NightImportError(
+            f"no chosen frame has {' or '.join(GAIN_KEYWORDS)} in its header: give the camera's gain "
+            "with --gain E_PER_ADU")
+    values = sorted({value for value, _, _ in found})
+    if values[-1] - values[0] > 1e-6 * values[-1]:
+        first = next(f for f in found if f[0] == values[0])
+        last = next(f for f in found if f[0] == values[-1])
+        raise NightImportError(
+            f"the headers disagree on the gain ({first[1]} = {first[0]:g} in {first[2]}, {last[1]} = {last[0]:g} "
+            f"in {last[2]}): give the camera's gain with --gain E_PER_ADU")
+    keywords = sorted({keyword for _, keyword, _ in found}, key=GAIN_KEYWORDS.index)
+    return found[0][0], "/".join(keywords)
+
+
+# =============================================================================
+# Cropping
+# =============================================================================
+
+def crop_window(shape, size):
+    """Return ``(row0, col0, ny, nx)`` of the centred ``size x size`` window of a frame.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(ny, nx)`` of the frame, pixels.
+    size : int
+        Side of the window, pixels; 0 keeps the whole frame.
+
+    Returns
+    -------
+    tuple of int
+        First row and column (0-based) and the window's shape, pixels.
+
+    Raises
+    ------
+    NightImportError
+        If ``size`` is negative or larger than the frame.
+    """
+    ny, nx = shape
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+        raise NightImportError(f"--size must be a whole number of pixels >= 0, not {size!r}")
+    if size == 0:
+        return 0, 0, ny, nx
+    if size > min(ny, nx):
+        raise NightImportError(
+            f"--size {size} is larger than the frames ({ny}x{nx} pixels): give a smaller --size, or --size 0 "
+            "to keep whole frames")
+    return (ny - size) // 2, (nx - size) // 2, size, size
+
+
+def crop_hdu(path, window):
+    """Return the primary HDU of ``path`` cut to ``window``, raw integers and every card kept.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A raw frame.
+    window : tuple of int
+        ``(row0, col0, ny, nx)`` from :func:`crop_window`.
+
+    Returns
+    -------
+    astropy.io.fits.PrimaryHDU
+        The stored numbers (not scaled by BZERO/BSCALE) of the window, under
+        the frame's header with its BSCALE and BZERO, NAXISn of the window,
+        CRPIXn moved with it and a HISTORY card saying where it lies.
+    """
+    row0, col0, ny, nx = window
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fits.verify.VerifyWarning)
+        with fits.open(path, do_not_scale_image_data=True) as hdus:
+            header = hdus[0].header.copy()
+            full = hdus[0].data.shape
+            data = np.array(hdus[0].data[row0:row0 + ny, col0:col0 + nx])
+    hdu = fits.PrimaryHDU(data=data, header=header, do_not_scale_image_data=True)
+    for keyword in ("BSCALE", "BZERO"):  # astropy drops them for data it did not scale: put them back
+        if keyword in header:
+            hdu.header.set(keyword, header[keyword], header.comments[keyword], after=header.index(keyword) - 1)
+    for keyword, start in (("CRPIX1", col0), ("CRPIX2", row0)):
+        if keyword in header and start:
+            hdu.header[keyword] = header[keyword] - start
+    hdu.header.add_history(
+        f"ccdlab data --from: centred {ny}x{nx} crop, section [{col0 + 1}:{col0 + nx},{row0 + 1}:{row0 + ny}] "
+        f"(FITS x:x,y:y) of the {full[0]}x{full[1]} frame")
+    return hdu
+
+
+# =============================================================================
+# The table, the description, the import
+# =============================================================================
+
+def format_table(frames):
+    """Return the table of ``frames``: each file, what it was taken as, and why (or why it was left out)."""
+    rows = [(frame.name, frame.kind if frame.taken else "left out", frame.why) for frame in frames]
+    width = max([len("file")] + [len(name) for name, _, _ in rows])
+    lines = [f"{'file':<{width}}  {'taken as':<8}  why", f"{'-' * width}  {'-' * 8}  {'-' * 3}"]
+    lines += [f"{name:<{width}}  {taken:<8}  {why}" for name, taken, why in rows]
+    return "\n".join(lines)
+
+
+def describe(chosen, src, window, gain, gain_from):
+    """Return the night's description (:data:`NIGHT_FILE`'s fields, see the module docstring)."""
+    science = chosen["science"]
+    row0, col0, ny, nx = window
+    return {
+        "format": "ccdlab night",
+        "version": NIGHT_FORMAT_VERSION,
+        "label": f"the night imported from {Path(src).name}",
+        "shape": [ny, nx],
+        "binning": list(science.binning),
+        "band": science.band,
+        "camera": {"name": science.instrument, "gain_e_per_adu": gain, "gain_from": gain_from},
+        "bias_files": [frame.name for frame in chosen["bias"]],
+        "dark_files": [frame.name for frame in chosen["dark"]],
+        "flat_files": [frame.name for frame in chosen["flat"]],
+        "science_file": science.name,
+        "dark_exptime_s": chosen["dark"][0].exptime_s,
+        "science_exptime_s": science.exptime_s,
+        "flat_exptimes_s": [frame.exptime_s for frame in chosen["flat"]],
+        "source": {"folder": str(Path(src).resolve()), "shape": list(science.shape), "window": [row0, col0]},
+    }
+
+
+def import_night(src, out, *, size=DEFAULT_SIZE, gain=None, science=None, bias=None, darks=None, flats=None,
+                 force=False, echo=print):
+    """Import the night in ``src`` into ``out`` (see the module docstring).
+
+    Parameters
+    ----------
+    src : str or pathlib.Path
+        Folder of raw frames.
+    out : str or pathlib.Path
+        Folder to write the cropped frames and :data:`NIGHT_FILE` into.
+    size : int
+        Side of the centred window, pixels; 0 keeps whole frames.
+    gain : float, optional
+        Gain, e-/ADU; default the headers' EGAIN or GAIN.
+    science : str, optional
+        File name of the science frame.
+    bias, darks, flats : str, optional
+        Globs on file names overriding the headers (:func:`apply_options`).
+    force : bool
+        Replace files of ``out`` that differ from the new ones.
+    echo : callable
+        Receives the table (default: print).
+
+    Returns
+    -------
+    dict
+        The night's description, as written to :data:`NIGHT_FILE`.
+
+    Raises
+    ------
+    NightImportError
+        With nothing written: a missing kind, no gain, a bad option, or
+        ``out`` holding differing files without ``force``.
+    """
+    src, out = Path(src).expanduser(), Path(out).expanduser()
+    if not src.is_dir():
+        raise NightImportError(f"--from {src} is not a folder")
+    if out.exists() and not out.is_dir():
+        raise NightImportError(f"--out {out} exists and is not a folder")
+    if out.resolve() == src.resolve():
+        raise NightImportError(f"--out {out} is the source folder: the raw frames would be replaced")
+    frames = read_frames(src)
+    try:
+        apply_options(frames, science=science, bias=bias, darks=darks, flats=flats)
+        chosen = choose_set(frames)
+    finally:
+        echo(format_table(frames))
+    gain, gain_from = night_gain(chosen, gain)
+    window = crop_window(chosen["science"].shape, size)
+    night = describe(chosen, src, window, gain, gain_from)
+    taken = [frame.name for frame in frames if frame.taken]
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ccdlab-import-", dir=out.parent))
+    staging.chmod(0o755)  # mkdtemp's 0700 would stay on DIR after the rename
+    try:
+        for name in taken:
+            try:
+                hdu = crop_hdu(src / name, window)
+            except Exception as error:  # noqa: BLE001 - a header that read but data that do not
+                raise NightImportError(f"{name}: its image cannot be read ({error})") from None
+            hdu.writeto(staging / name)
+        (staging / NIGHT_FILE).write_text(json.dumps(night, indent=2) + "\n", encoding="utf-8")
+        names = [*taken, NIGHT_FILE]
+        if not out.exists():
+            staging.rename(out)
+            return night
+        differing = [name for name in names
+                     if (out / name).exists() and (out / name).read_bytes() != (staging / name).read_bytes()]
+        if differing and not force:
+            raise NightImportError(
+                f"{out} already holds {len(differing)} of these files with other contents (e.g. {differing[0]}); "
+                "refusing to overwrite them: use --force to replace them, or another --out")
+        for name in names:
+            (staging / name).replace(out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return night
+
+
+def main(*, src, out, size=None, gain=None, science=None, bias=None, darks=None, flats=None, force=False):
+    """Import a night (``ccdlab data --from SRC --out DIR``): print the table, write the frames.
+
+    Parameters are those of :func:`import_night` (``size`` None: :data:`DEFAULT_SIZE`).
+
+    Returns
+    -------
+    int
+        0 on success, 1 when the night cannot be imported (the reason goes
+        to stderr and nothing is written).
+    """
+    try:
+        night = import_night(src, out, size=DEFAULT_SIZE if size is None else size, gain=gain, science=science,
+                             bias=bias, darks=darks, flats=flats, force=force)
+    except NightImportError as error:
+        print(f"ccdlab data: {error}; nothing written", file=sys.stderr)
+        return 1
+    ny, nx = night["shape"]
+    print(
+        f"ccdlab data: imported {len(night['bias_files'])} biases, {len(night['dark_files'])} darks of "
+        f"{night['dark_exptime_s']:g} s, {len(night['flat_files'])} flats ({night['band']}) and the science frame "
+        f"{night['science_file']} ({night['science_exptime_s']:g} s) as {ny}x{nx} pixels, gain "
+        f"{night['camera']['gain_e_per_adu']:g} e-/ADU ({night['camera']['gain_from']}), into {out}; "
+        f"the night is described in {Path(out) / NIGHT_FILE}")
+    return 0
