@@ -81,6 +81,10 @@ NIGHT_FILE = "night.json"
 #: Bumped when a field of :data:`NIGHT_FILE` changes meaning.
 NIGHT_FORMAT_VERSION = 1
 
+#: Start of the HISTORY card of the crop, followed by the window's FITS section
+#: ``[x1:x2,y1:y2]`` (1-based, inclusive) and the original ``NYxNX``.
+HISTORY_PREFIX = "ccdlab data --from: kept"
+
 #: Side of the centred square window kept of each frame, pixels (the bundled night's size).
 DEFAULT_SIZE = 200
 
@@ -551,9 +555,8 @@ def crop_hdu(path, window):
     for keyword, start in (("CRPIX1", col0), ("CRPIX2", row0)):
         if keyword in header and start:
             hdu.header[keyword] = header[keyword] - start
-    hdu.header.add_history(
-        f"ccdlab data --from: centred {ny}x{nx} crop, section [{col0 + 1}:{col0 + nx},{row0 + 1}:{row0 + ny}] "
-        f"(FITS x:x,y:y) of the {full[0]}x{full[1]} frame")
+    hdu.header.add_history(f"{HISTORY_PREFIX} section [{col0 + 1}:{col0 + nx},{row0 + 1}:{row0 + ny}] of a "
+                           f"{full[0]}x{full[1]} frame")
     return hdu
 
 
