@@ -79,8 +79,10 @@ def real_night(folder):
     write_frame(folder, "lamp_004.fit", "Light Frame", seed=11, EXPTIME=25.0, FILTER="R", OBJECT="Dome flat",
                 **ccdsoft)
     write_frame(folder, "FlatV-001.fit", "Flat Field", seed=12, EXPTIME=15.0, FILTER="V", **ccdsoft)
-    write_frame(folder, "M51-R-001.fit", "Light Frame", seed=13, EXPTIME=120.0, FILTER="R", OBJECT="M51",
+    write_frame(folder, "FlatR-sub.fit", "Flat Field", shape=(40, SHAPE[1]), seed=17, EXPTIME=23.0, FILTER="R",
                 **ccdsoft)
+    write_frame(folder, "M51-R-001.fit", "Light Frame", seed=13, EXPTIME=120.0, FILTER="R", OBJECT="M51",
+                CRPIX1=32.5, CRPIX2=25.5, **ccdsoft)
     write_frame(folder, "M51-R-002.fit", "object", seed=14, EXPTIME=120.0, FILTER="R", OBJECT="M51", **ccdsoft)
     write_frame(folder, "Bias-bin2.fit", "Bias Frame", shape=(SHAPE[0] // 2, SHAPE[1] // 2), seed=15,
                 EXPTIME=0.0, **{**ccdsoft, "XBINNING": 2, "YBINNING": 2})
@@ -95,6 +97,7 @@ def real_night(folder):
         "left_out": {
             "Dark-10s-001.fit": "another exposure time",
             "FlatV-001.fit": "another filter",
+            "FlatR-sub.fit": "another shape (40x64; the science frame is 50x64)",
             "M51-R-002.fit": "another light frame",
             "Bias-bin2.fit": "another binning",
             "Focus-001.fit": "not a bias, dark, flat or light frame",
@@ -192,7 +195,7 @@ def test_crop_keeps_raw_integers_bzero_and_every_card(tmp_path):
             assert new[0].data.dtype == raw[0].data.dtype  # int16 stored numbers, or float32
             np.testing.assert_array_equal(new[0].data, raw[0].data[window])
             old_cards = [(card.keyword, card.value) for card in raw[0].header.cards
-                         if card.keyword not in ("NAXIS1", "NAXIS2")]
+                         if card.keyword not in ("NAXIS1", "NAXIS2", "CRPIX1", "CRPIX2")]
             new_cards = [(card.keyword, card.value) for card in new[0].header.cards]
             assert [card for card in new_cards if card in old_cards] == old_cards  # all kept, in order
             assert (new[0].header["NAXIS1"], new[0].header["NAXIS2"]) == (SIZE, SIZE)
@@ -200,6 +203,8 @@ def test_crop_keeps_raw_integers_bzero_and_every_card(tmp_path):
             assert history == [f"ccdlab data --from: kept section [{COL0 + 1}:{COL0 + SIZE},"
                                f"{ROW0 + 1}:{ROW0 + SIZE}] of a {SHAPE[0]}x{SHAPE[1]} frame"]
         np.testing.assert_array_equal(fits.getdata(out / name), fits.getdata(folder / name)[window])
+    science = fits.getheader(out / expected["science"])
+    assert (science["CRPIX1"], science["CRPIX2"]) == (32.5 - COL0, 25.5 - ROW0)  # the same sky pixel
     assert fits.getheader(out / "Bias-001.fit")["BZERO"] == 32768
     assert fits.getheader(out / "Bias-001.fit")["BIAS"] == 100  # the pedestal card stays
     assert fits.getheader(out / "Dark-60s-003.fit")["BITPIX"] == -32
