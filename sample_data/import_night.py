@@ -25,8 +25,9 @@ nothing is written.
 Each chosen frame is cropped to the same centred ``N x N`` window
 (:func:`crop_window`; ``--size 0`` keeps the whole frame) with its raw
 integers, ``BZERO`` and every header card kept (``NAXISn`` give the new
-size, ``CRPIXn`` move with the window) and a ``HISTORY`` card saying where
-the window lies; the file keeps its name.
+size, ``CRPIXn`` move with the window, ``CHECKSUM``/``DATASUM`` are
+recomputed) and a ``HISTORY`` card saying where the window lies; the file
+keeps its name.
 
 Beside the frames, :data:`NIGHT_FILE` (``night.json``) describes the night in
 the simulator's words (:class:`sample_data.simulate.NightDescription`,
@@ -657,7 +658,8 @@ def import_night(src, out, *, size=DEFAULT_SIZE, gain=None, science=None, bias=N
                 hdu = crop_hdu(src / name, window)
             except Exception as error:  # noqa: BLE001 - a header that read but data that do not
                 raise NightImportError(f"{name}: its image cannot be read ({error})") from None
-            hdu.writeto(staging / name)
+            # A CHECKSUM or DATASUM card of the whole frame is recomputed for the window.
+            hdu.writeto(staging / name, checksum=any(key in hdu.header for key in ("CHECKSUM", "DATASUM")))
         (staging / NIGHT_FILE).write_text(json.dumps(night, indent=2) + "\n", encoding="utf-8")
         names = [*taken, NIGHT_FILE]
         if not out.exists():

@@ -8,6 +8,7 @@ BITPIX -32 darks, a ``BIAS = 100`` pedestal card, a text file, an unreadable
 """
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -417,3 +418,16 @@ def test_ccdproc_real_raw_frame(tmp_path):
             fits.open(out / CCDPROC_RAW.name, do_not_scale_image_data=True) as new:
         np.testing.assert_array_equal(new[0].data, raw[0].data[row0:row0 + 100, col0:col0 + 100])
         assert new[0].header["BZERO"] == 32768 and new[0].header["TRIMSEC"] == raw[0].header["TRIMSEC"]
+
+
+def test_checksum_cards_are_recomputed_for_the_window(tmp_path):
+    folder = tmp_path / "raw"
+    real_night(folder)
+    with fits.open(folder / "Bias-001.fit") as hdus:
+        hdus.writeto(folder / "Bias-001.fit", overwrite=True, checksum=True)
+    out = tmp_path / "night"
+    assert run(["data", "--from", str(folder), "--out", str(out), "--size", str(SIZE)]) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a wrong checksum is a warning
+        with fits.open(out / "Bias-001.fit", checksum=True) as hdus:
+            assert hdus[0].verify_checksum() == 1 and hdus[0].verify_datasum() == 1
