@@ -7,6 +7,7 @@ BITPIX -32 darks, a ``BIAS = 100`` pedestal card, a text file, an unreadable
 ``.fits`` and a binned frame; and ccdproc's own real raw frame (SAAO 1.0 m).
 """
 
+import dataclasses
 import json
 import warnings
 from pathlib import Path
@@ -161,6 +162,10 @@ def test_imports_a_night_in_real_cameras_conventions(tmp_path, capsys):
     assert night["shape"] == [SIZE, SIZE] and night["binning"] == [1, 1]
     assert night["source"] == {"folder": str(folder.resolve()), "shape": list(SHAPE), "window": [ROW0, COL0]}
     assert night["format"] == "ccdlab night" and night["version"] == import_night.NIGHT_FORMAT_VERSION
+    # The simulator's words: every field but the import's own is a NightDescription's or its Camera's.
+    fields = {field.name for field in dataclasses.fields(simulate.NightDescription)}
+    assert set(night) - {"format", "version", "binning", "source", "camera"} <= fields
+    assert "gain_e_per_adu" in {field.name for field in dataclasses.fields(simulate.Camera)}
     taken = expected["bias"] | expected["dark"] | expected["flat"] | {expected["science"]}
     assert {path.name for path in out.iterdir()} == taken | {import_night.NIGHT_FILE}
     assert not [path for path in tmp_path.iterdir() if ".ccdlab-import-" in path.name]  # no staging left
