@@ -200,6 +200,35 @@ def test_solved_notebook_runs_and_shows_the_figure(tmp_path, leaves_nothing, req
 
 @pytest.mark.slow
 @pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S)
+def test_camera_notebook_draws_its_curve_and_the_masked_frame(tmp_path, leaves_nothing, request):
+    """Notebook 06 solved, run from the menu: no error, the photon-transfer curve and the masked frame drawn."""
+    name = "06_know_your_camera.ipynb"
+    notebook = classbatch.solved(name)
+    root, folder = student_folder(tmp_path, {name: notebook})
+    cells = notebook["cells"]
+    code_cells = [i for i, c in enumerate(cells) if c["cell_type"] == "code"]
+
+    def drawing(call):
+        return index_of(notebook, lambda c: c["cell_type"] == "code" and call in source(c)
+                        and c.get("metadata", {}).get("nbgrader") is None)
+
+    with lab_in_browser(root, tmp_path, artifact_name(request)) as (server, page):
+        panel = labbrowser.open_notebook(page, server, folder / name, len(cells))
+        labbrowser.run_all_from_menu(page)
+        for index in code_cells:
+            labbrowser.wait_until_run(labbrowser.cell(panel, index))
+        errors = {i: labbrowser.error_text(labbrowser.cell(panel, i)) for i in code_cells}
+        assert {i: text for i, text in errors.items() if text} == {}, "error output in the solved notebook 06"
+        assert_figure(labbrowser.cell(panel, drawing("plot_photon_transfer(signal_adu")))
+        masked = labbrowser.cell(panel, drawing("show_image(masked"))
+        assert_figure(masked)
+        printed = " ".join(text for _, text in labbrowser.outputs(masked))
+        assert re.search(r"limit \S+ e-/s: \d+ bad pixels", printed), printed
+        labbrowser.screenshot(page, artifact_name(request), REPO)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S)
 def test_release_notebook_stops_only_in_the_stub_cells(tmp_path, leaves_nothing, request):
     notebook = json.loads((course.release_dir(REPO) / NOTEBOOK).read_text())
     root, folder = student_folder(tmp_path, {NOTEBOOK: notebook})

@@ -395,3 +395,79 @@ def test_05_saturated_star_cores():
     assert saturate == pytest.approx(truth()["bias_level_adu"] + truth()["full_well_adu"], rel=0.01)
     assert float(level.replace(",", "")) == pytest.approx(saturate, rel=0.01)
     assert (frame(lab.SCIENCE_FILE) >= saturate).sum() > 0 and truth()["saturated_stars"]
+
+
+# ---------------------------------------------------------------------------
+# Notebook 06: the camera measured
+
+
+def _number_with_commas(text):
+    return float(str(text).replace(",", ""))
+
+
+@lru_cache(maxsize=None)
+def _ptc():
+    import solutions
+    from convenience_functions import data_paths
+
+    pairs = [tuple(data_paths(pair)) for pair in lab.PTC_FLAT_PAIRS]
+    return solutions.photon_transfer(pairs, *data_paths(lab.BIAS_FILES[:2]))
+
+
+def test_06_read_noise_and_gain_of_the_model_answer():
+    import solutions
+    from convenience_functions import data_paths
+
+    noise_e, noise_adu = quoted("06_know_your_camera.ipynb", r"biases gives about (\d+) e- \((\d+) ADU at 2 e-/ADU\)")
+    measured = solutions.measure_read_noise(*data_paths(lab.BIAS_FILES[:2]), lab.GAIN_E_PER_ADU)
+    assert measured == pytest.approx(noise_e, rel=0.05) and measured / lab.GAIN_E_PER_ADU == pytest.approx(noise_adu, rel=0.05)
+    (gain,) = quoted("06_know_your_camera.ipynb", r"pair in the middle of the series gives ([\d.]+) e-/ADU to a fraction of a percent")
+    pair = data_paths(lab.PTC_FLAT_PAIRS[len(lab.PTC_FLAT_PAIRS) // 2 - 1])
+    measured_gain = solutions.measure_gain(*pair, *data_paths(lab.BIAS_FILES[:2]))
+    assert measured_gain == pytest.approx(gain, rel=0.01) == pytest.approx(truth()["gain_e_per_adu"], rel=0.01)
+    # "one flat alone gives a number more than ten times too small"
+    quoted("06_know_your_camera.ipynb", r"one flat alone gives a number (more than ten times) too small")
+    flat = frame(lab.PTC_FLAT_PAIRS[len(lab.PTC_FLAT_PAIRS) // 2 - 1][0])
+    bias_level = np.mean(frame(lab.BIAS_FILES[0]))
+    assert measured_gain / ((flat.mean() - bias_level) / flat.var()) > 10
+
+
+def test_06_full_well_dynamic_range_and_linearity():
+    signal, variance = _ptc()
+    adu, electrons = quoted("06_know_your_camera.ipynb", r"it sits at ([\d,]+) ADU = ([\d,]+) e-, below the 16-bit")
+    saturated = (variance < 2 * truth()["read_noise_adu"] ** 2) & (signal > 100 * truth()["read_noise_adu"])
+    assert saturated.any() and signal[saturated].min() == pytest.approx(_number_with_commas(adu), rel=0.01)
+    assert truth()["full_well_e"] == pytest.approx(_number_with_commas(electrons), rel=0.01)
+    assert truth()["full_well_adu"] + truth()["bias_level_adu"] < 2 ** 16 - 1
+    (dynamic,) = quoted("06_know_your_camera.ipynb", r"full well / read noise, about ([\d,]+):")
+    assert truth()["full_well_e"] / truth()["read_noise_e"] == pytest.approx(_number_with_commas(dynamic), rel=0.1)
+
+    limit, percent, following, shortfall = quoted(
+        "06_know_your_camera.ipynb",
+        r"up to the pair at about ([\d,]+) ADU \((\d+) % of the full well\) the variance matches read noise "
+        r"plus shot noise; the next pair, at about ([\d,]+) ADU, is already (\d+) % below",
+    )
+    expected = truth()["read_noise_adu"] ** 2 + signal / truth()["gain_e_per_adu"]
+    agree = np.abs(variance / expected - 1) < 0.05
+    last = int(np.flatnonzero(agree).max())
+    assert signal[last] == pytest.approx(_number_with_commas(limit), rel=0.05)
+    assert 100 * signal[last] / truth()["full_well_adu"] == pytest.approx(percent, abs=3)
+    assert signal[last + 1] == pytest.approx(_number_with_commas(following), rel=0.05)
+    assert 100 * (1 - variance[last + 1] / expected[last + 1]) == pytest.approx(shortfall, abs=5)
+    # The truth agrees: the bend starts between the two pairs.
+    assert signal[last] < truth()["linear_limit_adu"] < signal[last + 1]
+
+
+def test_06_dark_signal_is_a_line_through_nearly_zero():
+    import solutions
+    from convenience_functions import data_paths
+
+    quoted("06_know_your_camera.ipynb", r"The means fall on a line through \((nearly)\) zero")
+    bias = given("bias")
+    times = np.array([header(name)["EXPTIME"] for name in lab.DARK_SERIES_FILES])
+    means = np.array([np.mean(frame(name) - bias) for name in lab.DARK_SERIES_FILES])
+    slope, intercept = np.polyfit(times, means, 1)
+    assert abs(intercept) < 0.05 * means.max()
+    assert np.max(np.abs(means - (intercept + slope * times))) < 0.05 * means.max()
+    assert solutions.fit_dark_current(data_paths(lab.DARK_SERIES_FILES), bias, lab.GAIN_E_PER_ADU) == pytest.approx(
+        slope * lab.GAIN_E_PER_ADU, rel=0.05)
