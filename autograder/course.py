@@ -38,7 +38,8 @@ IGNORED = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "Reduced_da
 
 #: What grading depends on besides the submission: if any of it changes, so may the grades.
 COURSE_FILES = ("solutions/ccd_reduction/*.ipynb", "labs/ccd_reduction/*.ipynb", "autograder/*.py",
-                "convenience_functions/*.py", "solutions/*.py", "sample_data/frames_truth.json")
+                "autograder/checking/*.py", "convenience_functions/*.py", "solutions/*.py",
+                "sample_data/frames_truth.json")
 
 
 def fingerprint(root=REPO_ROOT):

@@ -22,10 +22,9 @@ not divided by time, a mask without the non-linear pixels) fall outside and
 are named.  On a night the simulator did not make, the reference's answer
 stands in for the truth.
 
-Machinery (calling the candidate, the nights, the reference cache) is
-:mod:`autograder.checks`'s; this module only adds the notebook's diagnoses,
-and :data:`autograder.checks.DIAGNOSES` lists them (importing this module on
-first use).
+Machinery (calling the candidate, the nights, the reference cache) is that of
+:mod:`.compare`, :mod:`.nights` and :mod:`.reference`; this module only adds
+the notebook's diagnoses, and :data:`autograder.checks.DIAGNOSES` lists them.
 """
 
 import contextlib
@@ -33,8 +32,10 @@ import math
 
 import numpy as np
 
-from .candidates import NEW_AXES, AxesRecord
-from .checks import NOTES, _Failed, _call, _nights, _read, _reference, _returned_nothing, _truth, _type_name
+from ..candidates import NEW_AXES, AxesRecord
+from .compare import NOTES, _call, _Failed, _returned_nothing, _type_name
+from .nights import _exptime, _nights, _read
+from .reference import _reference, _truth
 
 #: Smallest relative tolerance of a measured camera parameter.
 FLOOR = 0.03
@@ -579,8 +580,6 @@ def diagnose_plot_photon_transfer(func, nights=None):
 
 def _dark_stack(night, master_bias):
     """Bias-subtracted darks of the series, ADU, and their exposure times, s."""
-    from .checks import _exptime
-
     files = list(night.dark_series)
     return np.stack([_read(f) - master_bias for f in files]), np.array([_exptime(f) for f in files])
 
@@ -606,8 +605,6 @@ def dark_current_truth(night, master_bias):
     the darks' mean signals, each as noisy as read and shot noise over that
     many pixels make it.
     """
-    from .checks import _exptime
-
     components = _truth(night)
     camera = _camera(night)
     times = np.array([_exptime(f) for f in night.dark_series])
@@ -715,7 +712,6 @@ def bad_pixel_truth(night, limit):
     camera = _camera(night)
     if components is None or camera is None:
         return None
-    from .checks import _exptime
 
     current = components["dark_current_e_per_s"]
     longest = max(_exptime(f) for f in night.dark_series)
@@ -816,13 +812,3 @@ def diagnose_bad_pixel_mask(func, nights=None):
                     return problems
     return []
 
-
-#: Graded item -> its diagnosis (merged into :data:`autograder.checks.DIAGNOSES`).
-DIAGNOSES = {
-    "measure_read_noise": diagnose_measure_read_noise,
-    "measure_gain": diagnose_measure_gain,
-    "photon_transfer": diagnose_photon_transfer,
-    "plot_photon_transfer": diagnose_plot_photon_transfer,
-    "fit_dark_current": diagnose_fit_dark_current,
-    "bad_pixel_mask": diagnose_bad_pixel_mask,
-}
