@@ -24,9 +24,11 @@ This module is the one entry to the checks: the table of diagnoses,
 * ``compare``: calling the candidate, tolerances, naming a mistake, :data:`NOTES`;
 * ``reference``: the reference answers and the simulator's truth, cached;
 * ``nights``: the bundled night and the grading run's second night;
-* ``fits_basics``, ``choices``, ``histogram``, ``dark_current``, ``stacking``,
-  ``process_data``, ``camera``: the diagnoses of each notebook (01 to 06; the
-  multiple-choice questions of 01 and 04 in ``choices``).
+* ``fits_basics``, ``histogram``, ``dark_current``, ``stacking``,
+  ``process_data``: the diagnoses of notebooks 01 to 05, and ``choices``, the
+  multiple-choice questions of 01 and 04;
+* notebook 06 (judged against the simulator's camera): ``camera``, what its
+  diagnoses share, then ``read_noise_gain``, ``photon_transfer`` and ``dark_series``.
 """
 
 import sys
@@ -48,14 +50,6 @@ def _forget_parts():
 _forget_parts()
 
 # The diagnoses, and what the worker, the judge and the tests take from here (re-exported).
-from .checking.camera import (
-    diagnose_bad_pixel_mask,
-    diagnose_fit_dark_current,
-    diagnose_measure_gain,
-    diagnose_measure_read_noise,
-    diagnose_photon_transfer,
-    diagnose_plot_photon_transfer,
-)
 from .checking.choices import (
     MULTIPLE_CHOICE,
     diagnose_answer_bias_exptime,
@@ -64,6 +58,7 @@ from .checking.choices import (
 )
 from .checking.compare import NOTES
 from .checking.dark_current import diagnose_calc_dark_current
+from .checking.dark_series import diagnose_bad_pixel_mask, diagnose_fit_dark_current
 from .checking.fits_basics import diagnose_center_flux, diagnose_fifth_column_mean
 from .checking.histogram import diagnose_plot_bias_histogram
 from .checking.nights import (
@@ -80,7 +75,9 @@ from .checking.nights import (
     second_shape,
     use_second_night,
 )
+from .checking.photon_transfer import diagnose_photon_transfer, diagnose_plot_photon_transfer
 from .checking.process_data import diagnose_process_data
+from .checking.read_noise_gain import diagnose_measure_gain, diagnose_measure_read_noise
 from .checking.stacking import (
     diagnose_combine_bias,
     diagnose_combine_darks,

@@ -1,4 +1,4 @@
-"""Notebook 06 (solutions/camera.py, autograder/checking/camera.py): measured camera vs the simulator's truth.
+"""Notebook 06 (solutions/camera.py, autograder/checking/camera.py and co.): measured camera vs the simulator's truth.
 
 Every night is made once per module: the bundled night, the grader's second
 night, and two more with another gain and read noise.  The references must
@@ -17,7 +17,7 @@ from astropy.io import fits
 
 import solutions
 from autograder import checks
-from autograder.checking import camera as camera_checks
+from autograder.checking import dark_series, photon_transfer, read_noise_gain
 from sample_data import simulate
 
 import mistakes
@@ -102,10 +102,10 @@ def _errors(night):
     gain = night.simulation.camera.gain_e_per_adu
     first, second = night.biases[:2]
     master_bias = solutions.combine_bias(night.biases)
-    pair = camera_checks.gain_pair(night)
-    read_noise, _ = camera_checks.read_noise_truth(night)
-    true_gain, _ = camera_checks.gain_truth(night, pair)
-    dark, _ = camera_checks.dark_current_truth(night, master_bias)
+    pair = read_noise_gain.gain_pair(night)
+    read_noise, _ = read_noise_gain.read_noise_truth(night)
+    true_gain, _ = read_noise_gain.gain_truth(night, pair)
+    dark, _ = dark_series.dark_current_truth(night, master_bias)
     return {
         "read noise": solutions.measure_read_noise(first, second, gain) / read_noise - 1,
         "gain": solutions.measure_gain(*pair, first, second) / true_gain - 1,
@@ -118,7 +118,7 @@ def test_references_within_3_percent_of_the_truth(big_nights):
         errors = _errors(night)
         assert all(abs(error) < 0.03 for error in errors.values()), (night.description, errors)
         signal, variance = solutions.photon_transfer(night.ptc_pairs, *night.biases[:2])
-        true_signal, true_variance, _se, judged = camera_checks.ptc_truth(night)
+        true_signal, true_variance, _se, judged = photon_transfer.ptc_truth(night)
         assert judged.sum() >= 4 and not judged.all()  # the floor and the shot-noise regime; not the full well
         assert np.all(np.abs(signal[judged] / true_signal[judged] - 1) < 0.03), night.description
         assert np.all(np.abs(variance[judged] / true_variance[judged] - 1) < 0.03), night.description
@@ -132,7 +132,7 @@ def test_reference_read_noise_and_gain_are_the_camera_s(big_nights):
         first, second = night.biases[:2]
         assert solutions.measure_read_noise(first, second, camera.gain_e_per_adu) == pytest.approx(
             camera.read_noise_e, rel=0.03)
-        assert solutions.measure_gain(*camera_checks.gain_pair(night), first, second) == pytest.approx(
+        assert solutions.measure_gain(*read_noise_gain.gain_pair(night), first, second) == pytest.approx(
             camera.gain_e_per_adu, rel=0.03)
 
 
@@ -140,9 +140,9 @@ def test_reference_mask_finds_the_bad_pixels(big_nights):
     for night in big_nights:
         master_bias = solutions.combine_bias(night.biases)
         gain = night.simulation.camera.gain_e_per_adu
-        for limit in camera_checks.bad_pixel_limits(night):
+        for limit in dark_series.bad_pixel_limits(night):
             mask = solutions.bad_pixel_mask(night.dark_series, master_bias, gain, limit)
-            must, must_not, nonlinear = camera_checks.bad_pixel_truth(night, limit)
+            must, must_not, nonlinear = dark_series.bad_pixel_truth(night, limit)
             assert mask.dtype == bool and mask.shape == night.shape
             assert nonlinear.any() and must.any()
             assert not np.any(must & ~mask), (night.description, limit)
@@ -294,7 +294,7 @@ def test_the_reference_passes_on_other_second_nights(seed, bundled, tmp_path):
 
 def test_the_mad_is_accepted_and_named(graded_nights):
     checks.NOTES.clear()
-    assert camera_checks.diagnose_measure_read_noise(read_noise_mad, nights=graded_nights) == []
+    assert read_noise_gain.diagnose_measure_read_noise(read_noise_mad, nights=graded_nights) == []
     assert any("the MAD of the difference: accepted" in note for note in checks.NOTES), checks.NOTES
 
 
@@ -304,8 +304,8 @@ def test_a_sound_result_passes_within_the_tolerance_and_a_wrong_one_says_how_far
             return solutions.measure_read_noise(bias_file_1, bias_file_2, gain) * factor
         return read_noise
 
-    assert camera_checks.diagnose_measure_read_noise(off_by(1.01), nights=graded_nights) == []
-    problems = camera_checks.diagnose_measure_read_noise(off_by(1.25), nights=graded_nights)
+    assert read_noise_gain.diagnose_measure_read_noise(off_by(1.01), nights=graded_nights) == []
+    problems = read_noise_gain.diagnose_measure_read_noise(off_by(1.25), nights=graded_nights)
     assert problems and "off the camera's" in problems[0], problems
 
 
@@ -317,24 +317,24 @@ def test_hidden_test_entry_points(bundled):
 
 
 def test_every_camera_item_is_a_diagnosis_with_a_check_function():
+    modules = {module.__name__ for module in (read_noise_gain, photon_transfer, dark_series)}
     for item in REFERENCE:
-        assert checks.DIAGNOSES[item] is getattr(camera_checks, f"diagnose_{item}")
+        assert checks.DIAGNOSES[item].__name__ == f"diagnose_{item}", item
         assert callable(getattr(checks, f"check_{item}")), item
-    camera_items = {item for item, diagnose in checks.DIAGNOSES.items()
-                    if diagnose.__module__ == camera_checks.__name__}
+    camera_items = {item for item, diagnose in checks.DIAGNOSES.items() if diagnose.__module__ in modules}
     assert set(mistakes.CAMERA_WRONG_ANSWERS) == camera_items == set(REFERENCE)
 
 
-@pytest.mark.parametrize("first", ["autograder.checks", "autograder.checking.camera", "autograder.checking.stacking",
-                                   "autograder.checking.nights", "autograder.judging"])
+@pytest.mark.parametrize("first", ["autograder.checks", "autograder.checking.camera", "autograder.checking.dark_series",
+                                   "autograder.checking.stacking", "autograder.checking.nights", "autograder.judging"])
 def test_no_import_circle(first):
     """Any part imported first, the checks load whole, and their state lives in one place."""
     code = (f"import sys, importlib; importlib.import_module({first!r}); "
             "from autograder import checks; "
-            "from autograder.checking import camera, compare, nights; "
+            "from autograder.checking import camera, compare, dark_series, nights, read_noise_gain; "
             "assert 'measure_gain' in checks.DIAGNOSES and 'combine_bias' in checks.DIAGNOSES; "
-            "assert checks.DIAGNOSES['measure_gain'] is camera.diagnose_measure_gain; "
-            "assert checks.NOTES is compare.NOTES is camera.NOTES; "
+            "assert checks.DIAGNOSES['measure_gain'] is read_noise_gain.diagnose_measure_gain; "
+            "assert checks.NOTES is compare.NOTES is camera.NOTES is dark_series.NOTES; "
             "assert checks.use_second_night is nights.use_second_night; "
             "print(len(checks.DIAGNOSES))")
     assert _fresh_interpreter(code) == str(len(checks.DIAGNOSES))
@@ -347,10 +347,10 @@ def test_a_fresh_copy_of_the_checks_has_fresh_parts():
             "import autograder.checking.compare as old_compare; old_compare._compare = None; "
             "sys.modules.pop('autograder.checks', None); "
             "from autograder.checks import check_measure_gain, NOTES, DIAGNOSES; "
-            "from autograder.checking import camera, compare, nights; "
+            "from autograder.checking import camera, compare, nights, read_noise_gain; "
             "assert NOTES == [] and compare.NOTES is NOTES is camera.NOTES; "
             "assert nights._SECOND_NIGHT is None and compare._compare is not None; "
-            "assert DIAGNOSES['measure_gain'] is camera.diagnose_measure_gain; "
+            "assert DIAGNOSES['measure_gain'] is read_noise_gain.diagnose_measure_gain; "
             "print('fresh')")
     assert _fresh_interpreter(code) == "fresh"
 
