@@ -28,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import course, grading, report, worker
+from . import course, grading, options, report, worker
 from .executors import ExecutorError, LocalExecutor  # noqa: F401  (LocalExecutor: part of this module's interface)
 from .submissions import SubmissionsError, find_submissions
 
@@ -116,15 +116,15 @@ def _save_state(out, state):
     temporary.replace(path)
 
 
-def grade_all(submissions, executor, *, cell_timeout, progress=True, **task_options):
-    """Grade ``submissions``; yield each :class:`~autograder.worker.StudentResult`."""
+def grade_all(submissions, executor, chosen, *, progress=True):
+    """Grade ``submissions`` with the options ``chosen``; yield each :class:`~autograder.worker.StudentResult`."""
     from tqdm import tqdm
 
     failures = 0
     with tqdm(total=len(submissions), unit="student", disable=not progress, file=sys.stderr,
               desc="grading") as bar:
         for submission, outcome in executor.map_unordered(
-            worker.grade_submission, submissions, cell_timeout=cell_timeout, **task_options
+            worker.grade_submission, submissions, options=chosen
         ):
             if isinstance(outcome, Exception):
                 outcome = worker.StudentResult(
@@ -281,23 +281,23 @@ def _rows(state, student_ids):
 # The command
 
 
-def _sandbox_mode(mode):
-    """Resolve ``--sandbox``: "require" or "auto" to "require"/"off"; None to refuse."""
-    from . import sandbox as bwrap
+def grading_options(*, timeout, sandbox, out):
+    """The run's :class:`~autograder.options.GradingOptions`, or an error message (a str).
 
-    if mode == "off":
-        return "off"
-    works, why = bwrap.available()
-    if works:
-        return "require"
-    if mode == "require":
-        print(f"ccdlab grade: --sandbox=require, but {why}", file=sys.stderr)
-        return None
-    print(f"ccdlab grade: warning: grading without a sandbox ({why})", file=sys.stderr)
-    return "off"
+    The sandbox is decided here, once (a warning printed where "auto" grades
+    without it); the second night's seed is the one RESULTS records.
+    """
+    try:
+        sandboxed, warning = options.resolve_sandbox(sandbox)
+        chosen = options.GradingOptions(cell_timeout_s=timeout, sandboxed=sandboxed, seed=run_seed(out))
+    except (options.SandboxUnavailable, ValueError) as error:
+        return str(error)
+    if warning:
+        print(f"ccdlab grade: {warning}", file=sys.stderr)
+    return chosen
 
 
-def main(*, submissions, out, jobs=None, timeout=worker.DEFAULT_CELL_TIMEOUT_S, force=False, executor=None,
+def main(*, submissions, out, jobs=None, timeout=options.DEFAULT_CELL_TIMEOUT_S, force=False, executor=None,
          progress=True, scheduler=None, sandbox="auto"):
     """``ccdlab grade SUBMISSIONS --out RESULTS``; returns the exit status.
 
@@ -320,14 +320,15 @@ def main(*, submissions, out, jobs=None, timeout=worker.DEFAULT_CELL_TIMEOUT_S, 
     if Path(submissions).resolve() == out or out in Path(submissions).resolve().parents:
         print(f"ccdlab grade: RESULTS {out} must not be inside SUBMISSIONS {submissions}", file=sys.stderr)
         return 2
-    sandbox = _sandbox_mode(sandbox)
-    if sandbox is None:
+    chosen = grading_options(timeout=timeout, sandbox=sandbox, out=out)
+    if isinstance(chosen, str):
+        print(f"ccdlab grade: {chosen}", file=sys.stderr)
         return 2
     with _warnings_to_log(out):
-        return _grade_class(out, submissions, found, executor, jobs, timeout, force, progress, sandbox)
+        return _grade_class(out, found, executor, jobs, force, progress, chosen)
 
 
-def _grade_class(out, submissions, found, executor, jobs, timeout, force, progress, sandbox):
+def _grade_class(out, found, executor, jobs, force, progress, chosen):
     """The part of :func:`main` after the arguments are checked."""
     executor = executor or LocalExecutor(jobs or os.cpu_count() or 1)
     course.ensure_tools_on_path()
@@ -341,10 +342,8 @@ def _grade_class(out, submissions, found, executor, jobs, timeout, force, progre
     reused = len(found) - len(todo)
     graded_ids = {s.student_id for s in found}
     grade_ids = report.grade_ids_in_order()
-    seed = run_seed(out)
     try:
-        for submission, result in grade_all(todo, executor, cell_timeout=timeout, progress=progress,
-                                            sandbox=sandbox, seed=seed):
+        for submission, result in grade_all(todo, executor, chosen, progress=progress):
             state[result.student_id] = record_result(out, submission, result, version)
             _append_log(out, result)
             _save_state(out, state)

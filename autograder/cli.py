@@ -165,7 +165,7 @@ def build_parser():
     )
     check.set_defaults(run=_check)
 
-    from .worker import DEFAULT_CELL_TIMEOUT_S
+    from .options import DEFAULT_CELL_TIMEOUT_S
 
     grade = verbs.add_parser(
         "grade",

@@ -59,8 +59,10 @@ MIN_IN_FLIGHT = 64
 #: Seconds to wait for a remote scheduler to answer.
 CONNECT_TIMEOUT_S = 30
 
-#: One student at a time per worker process, whatever its thread count:
-#: grading sets an environment variable and a logging handler of the process.
+#: One student at a time per worker process, whatever its thread count: grading
+#: sends the process's standard output and error (file descriptors 1 and 2,
+#: which its kernels inherit) to that student's log, and listens to nbgrader's
+#: logger for why a notebook could not be run.
 _ONE_AT_A_TIME = threading.Lock()
 
 
@@ -152,9 +154,9 @@ def _environment_problem(outcome):
     if isinstance(outcome, ImportError):
         return (f"a Dask worker cannot import the grader ({type(outcome).__name__}: {outcome}): "
                 "install ccdlab[cluster] on every worker, in the version the coordinator runs")
-    from . import worker
+    from .options import SandboxUnavailable
 
-    if isinstance(outcome, getattr(worker, "SandboxUnavailable", ())):
+    if isinstance(outcome, SandboxUnavailable):
         return (f"a Dask worker cannot run the grading sandbox ({outcome}): install bubblewrap on every "
                 "worker, or grade with --sandbox off where the cluster isolates the workers itself")
     if isinstance(outcome, CourseMismatch):

@@ -91,11 +91,20 @@ class GuardedExecute(Execute):
       cells are not run: each gets a ``NotRun`` error naming the cell (and
       the function) that did not return, so a hung function costs one
       timeout per notebook, not one per cell that calls it.
+    * Kernels start through :class:`~autograder.kernels.ScratchKernelManager`:
+      the grader configures where their kernelspec is, not the process
+      environment.
     """
 
     max_output_bytes = Integer(
         1_000_000, help="Largest output (bytes of text) kept for one cell."
     ).tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        from .kernels import ScratchKernelManager
+
+        kwargs.setdefault("kernel_manager_class", ScratchKernelManager)
+        super().__init__(*args, **kwargs)
 
     def reset_execution_trackers(self):
         super().reset_execution_trackers()

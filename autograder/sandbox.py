@@ -21,7 +21,6 @@ bubblewrap, reading what is in ``/usr`` and ``/etc`` (system files, no
 course data), or using up the CPU time and memory it is allowed.
 """
 
-import json
 import os
 import shutil
 import subprocess
@@ -153,8 +152,8 @@ def available():
     return _AVAILABLE["answer"]
 
 
-def install_kernel(scratch, cwd, kernel_cwd, readonly=(), env=None, zygote=None):
-    """Write a ``python3`` kernelspec that starts the kernel in the sandbox.
+def kernel_argv(scratch, cwd, kernel_cwd, readonly=(), env=None, zygote=None, limits=None):
+    """The command of a kernel started in the sandbox (for its kernelspec: :mod:`autograder.kernels`).
 
     Parameters
     ----------
@@ -172,29 +171,22 @@ def install_kernel(scratch, cwd, kernel_cwd, readonly=(), env=None, zygote=None)
     zygote : KernelZygote, optional
         The student's kernel zygote (:func:`start_zygote`): kernels are then
         forked from it, and started afresh only when it cannot be reached.
+    limits : dict, optional
+        ``memory_bytes`` and ``cpu_seconds`` for :func:`command`.
 
     Returns
     -------
-    dict
-        Environment variables to set while grading (``JUPYTER_PATH``,
-        ``JUPYTER_RUNTIME_DIR``), so that nbgrader's kernel starts this way.
+    list of str
     """
-    scratch = Path(scratch)
-    runtime = scratch / "runtime"
+    runtime = Path(scratch) / "runtime"
     runtime.mkdir(exist_ok=True)
-    spec_dir = scratch / "jupyter" / "kernels" / "python3"
-    spec_dir.mkdir(parents=True, exist_ok=True)
-    prefix = command(cwd, [runtime, (kernel_cwd, cwd)], readonly, env)
+    prefix = command(cwd, [runtime, (kernel_cwd, cwd)], readonly, env, **(limits or {}))
     argv = prefix + [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     if zygote is not None:
         client = Path(__file__).resolve().with_name("kernelclient.py")
         argv = [sys.executable, "-I", "-S", str(client), zygote.socket, "{connection_file}",
                 str(ZYGOTE_WAIT_S), "--"] + argv
-    # Interrupts travel as a message: a signal to bwrap would not reach the kernel's own session.
-    spec = {"argv": argv, "display_name": "Python 3 (sandboxed grading)", "language": "python",
-            "interrupt_mode": "message", "metadata": {"debugger": False}}
-    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
-    return {"JUPYTER_PATH": str(scratch / "jupyter"), "JUPYTER_RUNTIME_DIR": str(runtime)}
+    return argv
 
 
 #: Seconds a kernel waits for the zygote to be ready before it starts on its own.
@@ -223,11 +215,11 @@ class KernelZygote:
         self.process.wait()
 
 
-def start_zygote(scratch, cwd, kernel_cwd, readonly=(), env=None):
+def start_zygote(scratch, cwd, kernel_cwd, readonly=(), env=None, limits=None):
     """Start the student's kernel zygote in a sandbox like a kernel's own; return a :class:`KernelZygote`.
 
     The zygote gets exactly the folders, environment and limits of a kernel
-    (:func:`install_kernel`); its code comes on the command line (``python
+    (:func:`kernel_argv`); its code comes on the command line (``python
     -c``), so nothing more is shown inside.  It does not wait for the zygote
     to be ready: a kernel asked for meanwhile waits (up to ``ZYGOTE_WAIT_S``).
     """
@@ -236,7 +228,7 @@ def start_zygote(scratch, cwd, kernel_cwd, readonly=(), env=None):
     runtime.mkdir(exist_ok=True)
     source = Path(__file__).resolve().with_name("kernelzygote.py").read_text(encoding="utf-8")
     socket_path = str(runtime.resolve() / "zygote.sock")
-    prefix = command(cwd, [runtime, (kernel_cwd, cwd)], readonly, env)
+    prefix = command(cwd, [runtime, (kernel_cwd, cwd)], readonly, env, **(limits or {}))
     process = subprocess.Popen(prefix + [sys.executable, "-c", source, socket_path], stdin=subprocess.DEVNULL)
     return KernelZygote(socket_path, process)
 

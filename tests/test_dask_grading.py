@@ -151,9 +151,9 @@ def _identity(item):
 
 
 def _no_sandbox(item):
-    from autograder import worker
+    from autograder import options
 
-    raise worker.SandboxUnavailable("bubblewrap (bwrap) is not installed")
+    raise options.SandboxUnavailable("bubblewrap (bwrap) is not installed")
 
 
 def test_each_item_yields_once_with_its_result():

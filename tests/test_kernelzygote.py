@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import sandbox
+from autograder import kernels, sandbox
 
 ZYGOTE = Path(sandbox.__file__).with_name("kernelzygote.py")
 CLIENT = Path(sandbox.__file__).with_name("kernelclient.py")
@@ -118,6 +118,7 @@ def test_grading_kernels_are_asked_of_the_zygote(tmp_path):
     class Fake:
         socket = str(tmp_path / "zygote.sock")
 
-    sandbox.install_kernel(tmp_path, tmp_path, tmp_path / "cwd", zygote=Fake())
+    kernels.install_kernelspec(tmp_path / "jupyter",
+                               sandbox.kernel_argv(tmp_path, tmp_path, tmp_path / "cwd", zygote=Fake()))
     argv = json.loads((tmp_path / "jupyter" / "kernels" / "python3" / "kernel.json").read_text())["argv"]
     assert argv[3:5] == [str(CLIENT), Fake.socket] and "ipykernel_launcher" in argv[argv.index("--"):]

@@ -1,0 +1,33 @@
+"""One student's status from the executed notebook's cells (autograder.worker.notebook_status)."""
+
+import nbformat
+
+from autograder.worker import STATUSES, notebook_status
+
+
+def _executed(*outputs_per_cell):
+    cells = []
+    for index, enames in enumerate(outputs_per_cell):
+        cell = nbformat.v4.new_code_cell(f"step_{index}()")
+        cell.outputs = [nbformat.v4.new_output("error", ename=ename, evalue="", traceback=[]) for ename in enames]
+        cells.append(cell)
+    return nbformat.writes(nbformat.v4.new_notebook(cells=cells))
+
+
+def test_a_notebook_that_ran_through_has_no_status_even_with_student_errors():
+    assert notebook_status(_executed([], ["ValueError"], ["AssertionError"]), 30) == ({}, None)
+
+
+def test_a_cell_over_the_time_limit_is_the_stop_and_a_timeout():
+    flags, stop = notebook_status(_executed([], ["CellTimeoutError"], ["NotRun"]), 30)
+    assert list(flags) == ["timeout"] and stop[0] == "step_1()"
+    assert "ran longer than 30 s" in stop[1] and "ran longer than 30 s" in flags["timeout"][0]
+
+
+def test_a_dead_kernel_is_kernel_died():
+    flags, stop = notebook_status(_executed([], ["DeadKernelError"], ["DeadKernelError"]), 30)
+    assert flags == {"kernel_died": ["the kernel died; later cells scored 0"]} and stop is None
+
+
+def test_statuses_are_ordered_most_serious_first():
+    assert STATUSES[0] == "kernel_died" and STATUSES[1] == "timeout" and STATUSES[-1] == "ok"
