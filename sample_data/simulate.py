@@ -1497,8 +1497,28 @@ def frame_header(spec, night):
 
 def frame_bytes(data, header):
     """Return the bytes of a FITS file holding ``data`` (uint16) and ``header``."""
+    return hdu_bytes(fits.PrimaryHDU(data=data, header=header))
+
+
+def hdu_bytes(hdu, *, checksum=False):
+    """Return the bytes of a FITS file holding one raw frame, the primary HDU ``hdu``.
+
+    The one writer of raw frames: the simulator's (:func:`frame_bytes`) and
+    the imported ones (:mod:`sample_data.import_night`).
+
+    Parameters
+    ----------
+    hdu : astropy.io.fits.PrimaryHDU
+        The frame's counts (ADU) and header.
+    checksum : bool
+        Add or update the CHECKSUM and DATASUM cards.
+
+    Returns
+    -------
+    bytes
+    """
     buffer = io.BytesIO()
-    fits.PrimaryHDU(data=data, header=header).writeto(buffer)
+    hdu.writeto(buffer, checksum=checksum)
     return buffer.getvalue()
 
 
