@@ -77,6 +77,8 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
+from . import simulate
+
 #: Name of the night's description in the imported folder.
 NIGHT_FILE = "night.json"
 #: Bumped when a field of :data:`NIGHT_FILE` changes meaning.
@@ -659,7 +661,8 @@ def import_night(src, out, *, size=DEFAULT_SIZE, gain=None, science=None, bias=N
             except Exception as error:  # noqa: BLE001 - a header that read but data that do not
                 raise NightImportError(f"{name}: its image cannot be read ({error})") from None
             # A CHECKSUM or DATASUM card of the whole frame is recomputed for the window.
-            hdu.writeto(staging / name, checksum=any(key in hdu.header for key in ("CHECKSUM", "DATASUM")))
+            checksum = any(key in hdu.header for key in ("CHECKSUM", "DATASUM"))
+            (staging / name).write_bytes(simulate.hdu_bytes(hdu, checksum=checksum))
         (staging / NIGHT_FILE).write_text(json.dumps(night, indent=2) + "\n", encoding="utf-8")
         names = [*taken, NIGHT_FILE]
         if not out.exists():

@@ -66,6 +66,7 @@ import re
 import shutil
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -168,6 +169,42 @@ _SCIENCE_START = datetime.datetime(2020, 2, 1, 3, 21, 40)
 _BIAS_START = datetime.datetime(2020, 2, 1, 4, 2, 0)
 _LAMP_START = datetime.datetime(2020, 2, 1, 4, 30, 0)
 _DARK_SERIES_START = datetime.datetime(2020, 2, 1, 5, 0, 0)
+
+#: Descriptions of the parameters that many functions below share, written
+#: once: a docstring line that holds only ``{name}``, or ``{name, name}``,
+#: stands for ``_SHARED_PARAMETERS[name]`` of each name (filled in by
+#: :func:`_shared_parameters`).
+_SHARED_PARAMETERS = {
+    "shape": """\
+shape : tuple of int
+    ``(ny, nx)`` in pixels.""",
+    "rows": """\
+shape : tuple of int
+    ``(ny, nx)`` of the whole frame, pixels.
+row0, row1 : int
+    Rows to evaluate.""",
+    "pattern_rng": """\
+rng : numpy.random.Generator
+    Fixed stream of the pattern (:func:`pattern_rng`).""",
+    "frame_rng": """\
+rng : numpy.random.Generator
+    Noise stream of the frame (:func:`frame_rng`).""",
+    "seed": """\
+seed : int
+    Seed of the night.""",
+}
+
+
+def _shared_parameters(function):
+    """Decorator: write the descriptions of ``_SHARED_PARAMETERS`` into ``function``'s docstring."""
+    def descriptions(match):
+        indent, names = match.groups()
+        text = "\n".join(_SHARED_PARAMETERS[name.strip()] for name in names.split(","))
+        return textwrap.indent(text, indent)
+
+    if function.__doc__:  # None under python -OO
+        function.__doc__ = re.sub(r"^( *)\{(\w+(?:, \w+)*)\}$", descriptions, function.__doc__, flags=re.MULTILINE)
+    return function
 
 
 def dark_current_at(temp_c, at_0c_e_per_s=DARK_CURRENT_AT_0C_E_PER_S, halving_c=DARK_CURRENT_HALVING_C):
@@ -486,15 +523,14 @@ class NightDescription:
         return json.loads(json.dumps(data))
 
 
+@_shared_parameters
 def bundled_description(shape=DEFAULT_SHAPE, seed=DEFAULT_SEED, camera=None):
     """Return the description of the lab's night (names and times from ``lab``).
 
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` in pixels.
-    seed : int
-        Seed of the night.
+    {shape}
+    {seed}
     camera : Camera, optional
         Default: the lab's camera, ``Camera()``.
 
@@ -616,6 +652,7 @@ def defect_rng(seed, index):
 # Camera components
 # =============================================================================
 
+@_shared_parameters
 def bias_pattern(shape, rng, level_adu, column_sigma_adu):
     """Return the noiseless bias offset: a level plus a fixed column pattern.
 
@@ -626,10 +663,7 @@ def bias_pattern(shape, rng, level_adu, column_sigma_adu):
 
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` in pixels.
-    rng : numpy.random.Generator
-        Fixed stream of the bias pattern.
+    {shape, pattern_rng}
     level_adu : float
         Mean bias level, ADU.
     column_sigma_adu : float
@@ -651,15 +685,16 @@ def bias_pattern(shape, rng, level_adu, column_sigma_adu):
     return np.broadcast_to(row, (ny, nx)).copy()
 
 
+@_shared_parameters
 def read_noise(shape, rng, read_noise_e, gain):
     """Return one read of Gaussian read noise.
 
+    The noise is drawn in ADU (float32, like the frame's other patterns), so
+    the gain turns the read noise in electrons into its rms in ADU.
+
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` in pixels.
-    rng : numpy.random.Generator
-        Noise stream of the frame.
+    {shape, frame_rng}
     read_noise_e : float
         Read noise, e- (rms).
     gain : float
@@ -675,6 +710,7 @@ def read_noise(shape, rng, read_noise_e, gain):
     return noise
 
 
+@_shared_parameters
 def dark_current(shape, rng, median_e_per_s):
     """Return the dark current of ordinary pixels.
 
@@ -683,10 +719,7 @@ def dark_current(shape, rng, median_e_per_s):
 
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` in pixels.
-    rng : numpy.random.Generator
-        Fixed stream of the dark pattern.
+    {shape, pattern_rng}
     median_e_per_s : float
         Median dark current of the ordinary pixels, e-/s/pixel.
 
@@ -703,15 +736,13 @@ def dark_current(shape, rng, median_e_per_s):
     return current.astype(np.float32)
 
 
+@_shared_parameters
 def hot_pixels(shape, rng, fraction, current_range_e_per_s):
     """Return the hot pixels and their dark current.
 
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` in pixels.
-    rng : numpy.random.Generator
-        Fixed stream of the hot pixels.
+    {shape, pattern_rng}
     fraction : float
         Fraction of the pixels that are hot.
     current_range_e_per_s : tuple of float
@@ -734,6 +765,7 @@ def hot_pixels(shape, rng, fraction, current_range_e_per_s):
     return mask.reshape(shape), current
 
 
+@_shared_parameters
 def very_hot_pixels(shape, rng, fraction, fill_time_range_s, full_well_e, exclude):
     """Return the very hot pixels, whose dark signal fills the well in long darks.
 
@@ -746,10 +778,7 @@ def very_hot_pixels(shape, rng, fraction, fill_time_range_s, full_well_e, exclud
 
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` in pixels.
-    rng : numpy.random.Generator
-        Fixed stream of the very hot pixels.
+    {shape, pattern_rng}
     fraction : float
         Fraction of the pixels that are very hot (at least one pixel).
     fill_time_range_s : tuple of float
@@ -876,15 +905,13 @@ def _centred_grid(shape, row0, row1):
     return y, x
 
 
+@_shared_parameters
 def vignetting(shape, row0, row1, depth=VIGNETTING_AT_CORNER):
     """Return the smooth radial fall-off of the optics for rows ``row0:row1``.
 
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` of the whole frame, pixels.
-    row0, row1 : int
-        Rows to evaluate.
+    {rows}
     depth : float
         Fractional loss of light in the corners (0.15 means 15 %).
 
@@ -899,15 +926,17 @@ def vignetting(shape, row0, row1, depth=VIGNETTING_AT_CORNER):
     return 1.0 - depth * r2 * (0.7 + 0.3 * r2)
 
 
+@_shared_parameters
 def dust_donut_params(shape, rng):
     """Draw the dust specks on the filter: centres, radii and depths.
 
+    Three to five specks, anywhere but the outer 10 % of each side; a ring's
+    radius is 3-7 % of the shorter side (at least 2.5 pixels), its width a
+    quarter of that, its depth 2-5 %.
+
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` in pixels.
-    rng : numpy.random.Generator
-        Fixed stream of the flat field.
+    {shape, pattern_rng}
 
     Returns
     -------
@@ -930,15 +959,13 @@ def dust_donut_params(shape, rng):
     return donuts
 
 
+@_shared_parameters
 def dust_donuts(shape, row0, row1, donuts):
     """Return the shadow of out-of-focus dust (rings) for rows ``row0:row1``.
 
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` of the whole frame, pixels.
-    row0, row1 : int
-        Rows to evaluate.
+    {rows}
     donuts : list of tuple
         From :func:`dust_donut_params`.
 
@@ -957,15 +984,17 @@ def dust_donuts(shape, row0, row1, donuts):
     return response
 
 
+@_shared_parameters
 def flat_pattern(shape, rng):
     """Return the true flat field: vignetting, dust donuts and pixel response.
 
+    :func:`vignetting` times :func:`dust_donuts` (of the specks drawn by
+    :func:`dust_donut_params`), times a pixel-to-pixel response that
+    scatters by ``PIXEL_RESPONSE_SIGMA``, divided by its median.
+
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` in pixels.
-    rng : numpy.random.Generator
-        Fixed stream of the flat field.
+    {shape, pattern_rng}
 
     Returns
     -------
@@ -987,13 +1016,13 @@ def flat_pattern(shape, rng):
 # Sky and scene
 # =============================================================================
 
+@_shared_parameters
 def sky_background(shape, level_e_per_s=SKY_E_PER_S):
     """Return a flat sky background.
 
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` in pixels.
+    {shape}
     level_e_per_s : float
         Sky brightness before the flat field, e-/s/pixel.
 
@@ -1005,15 +1034,17 @@ def sky_background(shape, level_e_per_s=SKY_E_PER_S):
     return np.full(shape, float(level_e_per_s))
 
 
+@_shared_parameters
 def galaxy_params(shape, rng):
     """Draw the galaxy's geometry (centre, size, orientation of the arms).
 
+    The centre lies within 5 % of the frame's side from the frame's centre;
+    the disk's scale length is 0.11 of the shorter side; the disk is seen
+    nearly face-on (axis ratio 0.85-0.95).
+
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` in pixels.
-    rng : numpy.random.Generator
-        Fixed stream of the galaxy.
+    {shape, pattern_rng}
 
     Returns
     -------
@@ -1033,15 +1064,13 @@ def galaxy_params(shape, rng):
     }
 
 
+@_shared_parameters
 def galaxy(shape, row0, row1, params):
     """Return a face-on two-armed spiral (exponential disk + bulge), rows ``row0:row1``.
 
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` of the whole frame, pixels.
-    row0, row1 : int
-        Rows to evaluate.
+    {rows}
     params : dict
         From :func:`galaxy_params`.
 
@@ -1106,6 +1135,7 @@ def add_star(image, y, x, peak_e_per_s, row_offset=0,
     image[y0 - row_offset:y1 - row_offset, x0:x1] += peak_e_per_s * profile
 
 
+@_shared_parameters
 def star_field(shape, rng, galaxy_centre, galaxy_scale_pix):
     """Draw the field stars: many faint ones and a few that saturate.
 
@@ -1115,10 +1145,7 @@ def star_field(shape, rng, galaxy_centre, galaxy_scale_pix):
 
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` in pixels.
-    rng : numpy.random.Generator
-        Fixed stream of the stars.
+    {shape, pattern_rng}
     galaxy_centre : tuple of float
         ``(y, x)`` of the galaxy, pixels.
     galaxy_scale_pix : float
@@ -1170,15 +1197,14 @@ def _scene(shape, seed):
     return galaxy_p, faint, bright
 
 
+@_shared_parameters
 def sky_rate(shape, seed, sky_e_per_s=SKY_E_PER_S):
     """Return the photon rate from the sky, the galaxy and the stars.
 
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` in pixels.
-    seed : int
-        Seed of the night.
+    {shape}
+    {seed}
     sky_e_per_s : float
         Sky background before the flat field, e-/s/pixel.
 
@@ -1200,6 +1226,7 @@ def sky_rate(shape, seed, sky_e_per_s=SKY_E_PER_S):
     return rate
 
 
+@_shared_parameters
 def cosmic_rays(shape, rng, exposed_s, rate_per_pixel_per_s, e_per_pixel_range=COSMIC_RAY_E_PER_PIXEL_RANGE):
     """Return the charge left by cosmic rays during one exposure and its readout.
 
@@ -1207,10 +1234,7 @@ def cosmic_rays(shape, rng, exposed_s, rate_per_pixel_per_s, e_per_pixel_range=C
 
     Parameters
     ----------
-    shape : tuple of int
-        ``(ny, nx)`` in pixels.
-    rng : numpy.random.Generator
-        Noise stream of the frame.
+    {shape, frame_rng}
     exposed_s : float
         Time the chip collects charge: exposure time plus readout, s.
     rate_per_pixel_per_s : float
@@ -1473,8 +1497,28 @@ def frame_header(spec, night):
 
 def frame_bytes(data, header):
     """Return the bytes of a FITS file holding ``data`` (uint16) and ``header``."""
+    return hdu_bytes(fits.PrimaryHDU(data=data, header=header))
+
+
+def hdu_bytes(hdu, *, checksum=False):
+    """Return the bytes of a FITS file holding one raw frame, the primary HDU ``hdu``.
+
+    The one writer of raw frames: the simulator's (:func:`frame_bytes`) and
+    the imported ones (:mod:`sample_data.import_night`).
+
+    Parameters
+    ----------
+    hdu : astropy.io.fits.PrimaryHDU
+        The frame's counts (ADU) and header.
+    checksum : bool
+        Add or update the CHECKSUM and DATASUM cards.
+
+    Returns
+    -------
+    bytes
+    """
     buffer = io.BytesIO()
-    fits.PrimaryHDU(data=data, header=header).writeto(buffer)
+    hdu.writeto(buffer, checksum=checksum)
     return buffer.getvalue()
 
 

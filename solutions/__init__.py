@@ -3,40 +3,12 @@
 The notebooks' solution cells, the autograder's checks and the tests all
 call these functions; they live in :mod:`solutions.reduction` (notebooks
 01-05: the reduction) and :mod:`solutions.camera` (notebook 06: measuring the
-camera).
+camera).  Each module's ``__all__`` names its public functions; this package
+exports both lists, the reduction's first.
 """
 
-from .camera import (
-    bad_pixel_mask,
-    fit_dark_current,
-    measure_gain,
-    measure_read_noise,
-    photon_transfer,
-    plot_photon_transfer,
-)
+from . import camera, reduction
+from .camera import *  # noqa: F403 - the names in camera.__all__
+from .reduction import *  # noqa: F403 - the names in reduction.__all__
 
-from .reduction import (
-    calc_dark_current,
-    combine_bias,
-    combine_darks,
-    combine_flats,
-    load_stack,
-    process_data,
-    save_fits,
-)
-
-__all__ = [
-    "calc_dark_current",
-    "load_stack",
-    "combine_bias",
-    "combine_darks",
-    "combine_flats",
-    "save_fits",
-    "process_data",
-    "measure_read_noise",
-    "measure_gain",
-    "photon_transfer",
-    "plot_photon_transfer",
-    "fit_dark_current",
-    "bad_pixel_mask",
-]
+__all__ = reduction.__all__ + camera.__all__

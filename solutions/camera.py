@@ -407,7 +407,8 @@ def fit_dark_current(dark_files, master_bias, gain):
     Returns
     -------
     float
-        Mean dark current, e-/s/pixel.
+        Mean dark current of all pixels (the fitted slope times the gain),
+        e-/s/pixel.
 
     Raises
     ------
@@ -447,15 +448,9 @@ def bad_pixel_mask(dark_files, master_bias, gain, max_dark_current):
 
     Parameters
     ----------
-    dark_files : list of str or os.PathLike
-        Raw darks (ADU) of one shape, of at least three different exposure
-        times (EXPTIME, seconds); several darks per time help against cosmic
-        rays.
-    master_bias : array_like or str or os.PathLike
-        Master bias of the same shape, ADU: a 2-D array, or the name of a
-        FITS file.  Not modified.
-    gain : float
-        Gain, e-/ADU.
+    dark_files, master_bias, gain
+        As for :func:`fit_dark_current`, but the darks must have at least
+        three different exposure times.
     max_dark_current : float
         Largest acceptable dark current, e-/s/pixel.
 
@@ -466,16 +461,13 @@ def bad_pixel_mask(dark_files, master_bias, gain, max_dark_current):
 
     Raises
     ------
-    FileNotFoundError
-        If a file does not exist.
+    FileNotFoundError, ValueError, TypeError
+        As for :func:`fit_dark_current`.
     ValueError
-        If ``dark_files`` is empty, a file is not FITS, a shape differs, a
-        dark has no positive EXPTIME, the darks have fewer than three
-        exposure times, or ``gain`` or ``max_dark_current`` is not positive.
+        Also if the darks have fewer than three exposure times, or
+        ``max_dark_current`` is not positive.
     TypeError
-        If ``gain`` or ``max_dark_current`` is not a number, ``master_bias``
-        is neither an array nor a file name, or ``dark_files`` is a single
-        name.
+        Also if ``max_dark_current`` is not a number.
     """
     gain = _positive_number(gain, "gain", "e-/ADU")
     max_dark_current = _positive_number(max_dark_current, "max_dark_current", "e-/s/pixel")

@@ -146,10 +146,8 @@ def _read_frame(path, argname, dtype=np.float64):
 
     Parameters
     ----------
-    path : str or os.PathLike
-        FITS file to read.
-    argname : str
-        Name of the caller's argument, used in error messages.
+    path, argname
+        As for :func:`_read_image`.
     dtype : numpy dtype, optional
         Smallest floating-point type wanted (see :func:`_float_type`).
 
@@ -300,11 +298,11 @@ def _check_output_path(out_path, argname, inputs):
                 f"{argname} '{out_path}' is the same file as {input_name} '{input_path}'; "
                 "choose another output name (input data are never overwritten)"
             )
+    if os.path.isdir(out_path):
+        raise ValueError(f"{argname} '{out_path}' is a folder, not a file name")
     folder = os.path.dirname(os.path.abspath(out_path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{argname}: folder '{folder}' does not exist; create it first")
-    if os.path.isdir(out_path):
-        raise ValueError(f"{argname} '{out_path}' is a folder, not a file name")
     return out_path
 
 
@@ -548,15 +546,13 @@ def combine_darks(filenames, master_bias):
 
     Raises
     ------
-    FileNotFoundError
-        If a file does not exist.
+    FileNotFoundError, ValueError, TypeError
+        As for :func:`load_stack`.
     ValueError
-        If ``filenames`` is empty, a file is not FITS, a shape differs,
-        ``master_bias`` does not match the frames, a dark has no positive
-        EXPTIME, or the darks have different exposure times.
+        Also if ``master_bias`` does not match the frames, a dark has no
+        positive EXPTIME, or the darks have different exposure times.
     TypeError
-        If ``master_bias`` is not a numeric array or ``filenames`` is a
-        single name.
+        Also if ``master_bias`` is not a numeric array.
     """
     stack, headers, paths = _stack_frames(filenames, "filenames", as_float=False)
     bias = _check_image(master_bias, "master_bias", stack.shape[1:], "filenames")
@@ -613,17 +609,16 @@ def combine_flats(filenames, master_bias, master_dark, dark_exptime):
 
     Raises
     ------
-    FileNotFoundError
-        If a file does not exist.
+    FileNotFoundError, ValueError, TypeError
+        As for :func:`load_stack`.
     ValueError
-        If ``filenames`` is empty, a file is not FITS, a shape differs,
-        ``master_bias`` or ``master_dark`` does not match the frames, a
-        flat has no positive EXPTIME, ``dark_exptime`` is not positive, or a
-        flat's median (or the combined flat's) is not positive after bias and
-        dark subtraction (the message names the flat).
+        Also if ``master_bias`` or ``master_dark`` does not match the frames,
+        a flat has no positive EXPTIME, ``dark_exptime`` is not positive, or
+        a flat's median (or the combined flat's) is not positive after bias
+        and dark subtraction (the message names the flat).
     TypeError
-        If a master is not a numeric array, ``dark_exptime`` is not a
-        number, or ``filenames`` is a single name.
+        Also if a master is not a numeric array or ``dark_exptime`` is not a
+        number.
     """
     dark_exptime = _positive_number(dark_exptime, "dark_exptime", "seconds")
     stack, headers, paths = _stack_frames(filenames, "filenames")
