@@ -35,7 +35,7 @@ import math
 
 import numpy as np
 
-from .compare import NOTES, _closest_variant, _returned_nothing, _type_name
+from .compare import NOTES, _call, _closest_variant, _Failed, _returned_nothing, _type_name
 from .nights import _nights, _read
 
 #: Smallest relative tolerance of a measured camera parameter.
@@ -109,6 +109,15 @@ def _value(name, result, printed, unit):
     if not math.isfinite(value):
         return f"{name} returned {value}: not a finite number"
     return value
+
+
+def _measured(func, name, night, unit, *args):
+    """The candidate's measurement on ``night`` as a float, or the problem (a string)."""
+    try:
+        result, printed = _call(func, name, *args)
+    except _Failed as failure:
+        return f"{failure} (on {night.description})"
+    return _value(name, result, printed, unit)
 
 
 def _judge_number(name, value, truth, tol, unit, variants, where, alternatives=()):
