@@ -196,7 +196,7 @@ def bundle_contents(root):
     Parameters
     ----------
     root : pathlib.Path
-        Course root.
+        Course root, whose student files (:func:`autograder.leaks.student_files`) the bundle holds.
 
     Returns
     -------

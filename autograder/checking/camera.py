@@ -35,7 +35,7 @@ import math
 
 import numpy as np
 
-from .compare import NOTES, _returned_nothing, _type_name
+from .compare import NOTES, _call, _closest_variant, _Failed, _returned_nothing, _type_name
 from .nights import _nights, _read
 
 #: Smallest relative tolerance of a measured camera parameter.
@@ -111,6 +111,15 @@ def _value(name, result, printed, unit):
     return value
 
 
+def _measured(func, name, night, unit, *args):
+    """The candidate's measurement on ``night`` as a float, or the problem (a string)."""
+    try:
+        result, printed = _call(func, name, *args)
+    except _Failed as failure:
+        return f"{failure} (on {night.description})"
+    return _value(name, result, printed, unit)
+
+
 def _judge_number(name, value, truth, tol, unit, variants, where, alternatives=()):
     """None if ``value`` is within ``tol`` (relative) of ``truth``; else the problem, naming the mistake.
 
@@ -128,17 +137,11 @@ def _judge_number(name, value, truth, tol, unit, variants, where, alternatives=(
             NOTES.append(f"{name} on {where}: {label}: accepted, {off:+.1%} off the truth (its known bias "
                          f"allows {tol + allowance:.0%})")
             return None
-    best, best_off = None, np.inf
-    for mistake, variant in variants:
-        try:
-            expected = variant()
-        except Exception:  # a variant that cannot be computed names nothing
-            continue
-        if expected is None or not np.isfinite(expected) or expected == 0:
-            continue
-        distance = abs(value / expected - 1.0)
-        if distance < best_off:
-            best, best_off = mistake, distance
+
+    def relative_gap(expected):  # a variant giving 0 or no finite number names nothing
+        return abs(value / expected - 1.0) if np.isfinite(expected) and expected != 0 else np.inf
+
+    best, _expected, best_off = _closest_variant(variants, relative_gap) or (None, None, np.inf)
     if best is not None and (best_off <= max(tol, 0.02) or best_off * 10 <= abs(off)):
         return f"{name} on {where}: {best} (gave {value:.4g} {unit}, the camera's is {truth:.4g})"
     return (f"{name} on {where} gave {value:.4g} {unit}, {off:+.1%} off the camera's {truth:.4g} {unit} "

@@ -88,6 +88,27 @@ def _distance(a, b):
     return float(np.nanmax(np.abs(a - b))) if a.size else 0.0
 
 
+def _closest_variant(variants, distance):
+    """The known mistake whose outcome lies closest: ``(mistake, outcome, distance)``, or None.
+
+    ``variants`` are ``(mistake, outcome function)`` pairs; ``distance(outcome)``
+    says how far an outcome lies from the result.  A variant that cannot be
+    computed, gives None or lies at no finite distance names nothing.
+    """
+    best, best_distance = None, np.inf
+    for mistake, variant in variants:
+        try:
+            outcome = variant()
+        except Exception:  # a variant that cannot be computed names nothing
+            continue
+        if outcome is None:
+            continue
+        gap = distance(outcome)
+        if gap < best_distance:
+            best, best_distance = (mistake, outcome, gap), gap
+    return best
+
+
 def _name_mistake(result, variants, expected=None, rtol=1e-5, atol=1e-6):
     """Return the name of the known mistake that ``result`` reproduces, if any.
 
@@ -95,20 +116,10 @@ def _name_mistake(result, variants, expected=None, rtol=1e-5, atol=1e-6):
     matches to within the tolerances, or lies at least ten times closer to
     ``result`` than the right answer ``expected`` does.
     """
-    best, best_distance = None, np.inf
-    for mistake, variant in variants:
-        try:
-            value = variant()
-        except Exception:  # a variant that cannot be computed names nothing
-            continue
-        if value is None:
-            continue
-        distance = _distance(result, value)
-        if distance < best_distance:
-            best, best_distance = (mistake, value), distance
-    if best is None:
+    closest = _closest_variant(variants, lambda value: _distance(result, value))
+    if closest is None:
         return None
-    mistake, value = best
+    mistake, value, best_distance = closest
     if _close(result, value, rtol=rtol, atol=atol):
         return mistake
     if expected is not None and best_distance * 10 <= _distance(result, expected):

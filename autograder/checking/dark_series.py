@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .camera import NOTES, _camera, _camera_nights, _gain_of, _judge_number, _pixels, _value, tolerance
+from .camera import NOTES, _camera, _camera_nights, _gain_of, _judge_number, _measured, _pixels, tolerance
 from .compare import _call, _Failed, _returned_nothing, _type_name
 from .nights import _exptime, _read
 from .reference import _reference, _truth
@@ -32,6 +32,11 @@ def _dark_stack(night, master_bias):
     """Bias-subtracted darks of the series, ADU, and their exposure times, s."""
     files = list(night.dark_series)
     return np.stack([_read(f) - master_bias for f in files]), np.array([_exptime(f) for f in files])
+
+
+def _bias_and_gain(night):
+    """The reference master bias of ``night``, ADU, and its camera's gain, e-/ADU."""
+    return _reference("combine_bias", night.biases), _gain_of(night)
 
 
 def _well_response(charge_e, camera):
@@ -81,14 +86,9 @@ def diagnose_fit_dark_current(func, nights=None):
     name = "fit_dark_current"
     with _camera_nights(nights) as nights:
         for night in nights:
-            master_bias = _reference("combine_bias", night.biases)
-            gain = _gain_of(night)
+            master_bias, gain = _bias_and_gain(night)
             files = list(night.dark_series)
-            try:
-                result, printed = _call(func, name, files, master_bias, gain)
-            except _Failed as failure:
-                return [f"{failure} (on {night.description})"]
-            value = _value(name, result, printed, "e-/s/pixel")
+            value = _measured(func, name, night, "e-/s/pixel", files, master_bias, gain)
             if isinstance(value, str):
                 return [value]
             truth, standard_error = dark_current_truth(night, master_bias)
@@ -238,8 +238,7 @@ def diagnose_bad_pixel_mask(func, nights=None):
     name = "bad_pixel_mask"
     with _camera_nights(nights) as nights:
         for night in nights:
-            master_bias = _reference("combine_bias", night.biases)
-            gain = _gain_of(night)
+            master_bias, gain = _bias_and_gain(night)
             for limit in bad_pixel_limits(night):
                 try:
                     result, printed = _call(func, name, list(night.dark_series), master_bias, gain, limit)

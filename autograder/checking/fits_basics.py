@@ -4,6 +4,15 @@ from .compare import _isclose, _plain_value, _type_name
 from .nights import _first_bias
 
 
+def _number(name, value, what):
+    """``value`` as a float, or the problem (a string) when it is None or not a number."""
+    if value is None:
+        return f"{name} is None: assign {what} to it"
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return f"{name} should be a number, not {_type_name(value)}"
+
 
 def diagnose_center_flux(value):
     """Check ``center_flux``: the central pixel of the first bias frame."""
@@ -11,12 +20,9 @@ def diagnose_center_flux(value):
     data = _first_bias()
     ny, nx = data.shape
     centres = {(ny // 2, nx // 2), ((ny - 1) // 2, (nx - 1) // 2)}
-    if value is None:
-        return ["center_flux is None: assign the pixel value to it"]
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return [f"center_flux should be a number, not {_type_name(value)}"]
+    number = _number("center_flux", value, "the pixel value")
+    if isinstance(number, str):
+        return [number]
     if any(number == float(data[y, x]) for y, x in centres):
         return []
     if number == float(data[0, 0]):
@@ -34,12 +40,9 @@ def diagnose_fifth_column_mean(value):
     value = _plain_value(value)
     data = _first_bias().astype(float)
     expected = data[:, 4].mean()
-    if value is None:
-        return ["fifth_column_mean is None: assign the mean to it"]
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return [f"fifth_column_mean should be a number, not {_type_name(value)}"]
+    number = _number("fifth_column_mean", value, "the mean")
+    if isinstance(number, str):
+        return [number]
     if _isclose(number, expected, rtol=1e-9):
         return []
     if _isclose(number, data[4, :].mean(), rtol=1e-9):

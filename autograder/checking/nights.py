@@ -87,20 +87,6 @@ SECOND_PTC_EXPTIMES_S = (0.08, 0.6, 5.0, 20.0, 50.0, 85.0, 110.0, 250.0)
 SECOND_DARK_SERIES_EXPTIMES_S = (10.0, 30.0, 60.0, 90.0)
 
 
-def _write_raw(path, data, imagetyp, exptime):
-    """Write ``data`` (ADU) as a raw 16-bit frame with a minimal header; return the path as a str."""
-    from astropy.io import fits
-
-    header = fits.Header()
-    header["IMAGETYP"] = imagetyp
-    header["EXPTIME"] = (float(exptime), "exposure time [s]")
-    header["FILTER"] = "R"
-    header["GAIN"] = (lab.GAIN_E_PER_ADU, "gain [e-/ADU]")
-    header["OBJECT"] = "TEST"
-    fits.PrimaryHDU(np.clip(np.rint(data), 0, lab.SATURATION_ADU).astype(np.uint16), header).writeto(path)
-    return str(path)
-
-
 def second_shape(seed):
     """Shape of the second night drawn with ``seed``: about 30 x 40 pixels, never square."""
     if seed == DEFAULT_SECOND_SEED:

@@ -5,9 +5,8 @@ import math
 import numpy as np
 
 from .camera import (CLIP3_STD_BIAS, MAD_EXTRA_ERRORS, MAD_STEP_ADU, STANDARD_ERRORS, _bias_pair, _camera,
-                     _camera_nights, _clipped_std, _gain_of, _judge_number, _mad_std, _mean_pair, _pixels,
-                     _plain_std, _value, tolerance)
-from .compare import _call, _Failed
+                     _camera_nights, _clipped_std, _gain_of, _judge_number, _mad_std, _mean_pair, _measured,
+                     _pixels, _plain_std, tolerance)
 from .nights import _read
 from .reference import _reference, _truth
 
@@ -46,11 +45,7 @@ def diagnose_measure_read_noise(func, nights=None):
         for night in nights:
             first, second = _bias_pair(night)
             gain = _gain_of(night)
-            try:
-                result, printed = _call(func, name, first, second, gain)
-            except _Failed as failure:
-                return [f"{failure} (on {night.description})"]
-            value = _value(name, result, printed, "e-")
+            value = _measured(func, name, night, "e-", first, second, gain)
             if isinstance(value, str):
                 return [value]
             truth, standard_error = read_noise_truth(night)
@@ -140,11 +135,7 @@ def diagnose_measure_gain(func, nights=None):
     with _camera_nights(nights) as nights:
         for night in nights:
             pair, biases = gain_pair(night), _bias_pair(night)
-            try:
-                result, printed = _call(func, name, pair[0], pair[1], biases[0], biases[1])
-            except _Failed as failure:
-                return [f"{failure} (on {night.description})"]
-            value = _value(name, result, printed, "e-/ADU")
+            value = _measured(func, name, night, "e-/ADU", pair[0], pair[1], biases[0], biases[1])
             if isinstance(value, str):
                 return [value]
             truth, standard_error = gain_truth(night, pair)
