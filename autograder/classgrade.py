@@ -153,7 +153,7 @@ def merge_result(out, submission, result):
     from nbgrader.preprocessors import SaveAutoGrades
 
     student = result.student_id
-    folders = {step: out / step / student / course.ASSIGNMENT_ID for step in ("submitted", "autograded", "feedback")}
+    folders = {step: grading.student_dir(out, step, student) for step in ("submitted", "autograded", "feedback")}
     for folder in folders.values():
         if folder.exists():
             shutil.rmtree(folder)
@@ -237,7 +237,7 @@ def refresh_feedback(out, student_ids):
         except grading.GradingError as error:
             print(f"ccdlab grade: {student_id}: feedback not refreshed: {error}", file=sys.stderr)
             continue
-        for page in sorted((out / "feedback" / student_id / course.ASSIGNMENT_ID).glob("*.html")):
+        for page in sorted(grading.student_dir(out, "feedback", student_id).glob("*.html")):
             write_regular(page, offline_math(read_regular(page).decode("utf-8")).encode("utf-8"))
 
 

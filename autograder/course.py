@@ -32,6 +32,24 @@ TEXT_STUB = "YOUR ANSWER HERE"
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDDEN_TEST_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
+
+def region_parsers():
+    """nbgrader's own parsers of hidden-test and solution regions, ``(ClearHiddenTests, ClearSolutions)``.
+
+    Their error log (which quotes the whole cell) is silenced: callers turn
+    the error raised into a message naming the notebook and the cell.
+    """
+    import logging
+
+    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+
+    quiet = logging.getLogger("ccdlab.region-parsers")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    return (ClearHiddenTests(enforce_metadata=False, log=quiet),
+            ClearSolutions(enforce_metadata=False, log=quiet))
+
+
 #: Folders nbgrader must never copy around (products, caches).
 IGNORED = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "Reduced_data"]
 

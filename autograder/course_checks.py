@@ -48,25 +48,33 @@ def cell_name(cell, index):
 
 
 def marker_problems(root=course.REPO_ROOT):
-    """Unbalanced ``### BEGIN/END SOLUTION`` or ``### BEGIN/END HIDDEN TESTS`` markers."""
+    """Solution or hidden-test regions nbgrader cannot parse (unclosed, nested), named by notebook and cell.
+
+    nbgrader's own ``ClearSolutions`` and ``ClearHiddenTests`` parse each cell
+    (their messages, such as "No end solution statement found", are kept); a
+    stray end marker, which nbgrader passes over, is reported too.
+    """
+    import copy
+
+    import nbformat
+
+    hide, clear = course.region_parsers()
     problems = []
-    pairs = (course.SOLUTION_MARKERS, course.HIDDEN_TEST_MARKERS)
     for path in sorted(course.source_dir(root).glob("*.ipynb")):
         for index, cell in enumerate(_cells(path)):
-            for begin, end in pairs:
-                depth = 0
-                for line in _source(cell).splitlines():
-                    if begin in line:
-                        if depth:
-                            problems.append(f"{path.name}, {cell_name(cell, index)}: {begin} twice without {end}")
-                        depth = 1
-                    elif end in line:
-                        if not depth:
-                            problems.append(f"{path.name}, {cell_name(cell, index)}: {end} without {begin}")
-                        depth = 0
-                if depth:
-                    problems.append(f"{path.name}, {cell_name(cell, index)}: {begin} without {end} "
-                                    f"(nbgrader: \"No end solution statement found\")")
+            where = f"{path.name}, {cell_name(cell, index)}"
+            node = nbformat.from_dict(copy.deepcopy(cell))
+            node.source = _source(cell)
+            for parse, (begin, end) in ((lambda: clear._replace_solution_region(node, "python"),
+                                         course.SOLUTION_MARKERS),
+                                        (lambda: hide._remove_hidden_test_region(node), course.HIDDEN_TEST_MARKERS)):
+                try:
+                    parse()
+                except RuntimeError as error:
+                    problems.append(f"{where}: {error}")
+                    continue
+                if end in node.source:  # what nbgrader left: an end marker it did not pair
+                    problems.append(f"{where}: {end} without {begin}")
     return problems
 
 

@@ -99,9 +99,30 @@ def prepare_course(root, source_root=course.REPO_ROOT, db_path=None, without_hid
     run_converter(GenerateAssignment, root, db_path=db_path, force=True, create_assignment=True)
 
 
+def student_dir(root, step, student_id):
+    """nbgrader's folder of one student's notebooks at ``step`` of the course in ``root``.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The nbgrader course.
+    step : {"submitted", "autograded", "feedback"}
+    student_id : str
+
+    Returns
+    -------
+    pathlib.Path
+        As nbgrader's ``CourseDirectory.format_path`` makes it.
+    """
+    from nbgrader.coursedir import CourseDirectory
+
+    coursedir = CourseDirectory(root=str(Path(root).absolute()))
+    return Path(coursedir.format_path(getattr(coursedir, f"{step}_directory"), student_id, course.ASSIGNMENT_ID))
+
+
 def submission_dir(root, student_id):
     """Folder nbgrader reads a student's submitted notebooks from."""
-    return Path(root) / "submitted" / student_id / course.ASSIGNMENT_ID
+    return student_dir(root, "submitted", student_id)
 
 
 def autograde_student(root, student_id, db_path=None):

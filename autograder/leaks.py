@@ -109,34 +109,31 @@ def student_files(root):
 
 
 def _split(notebook):
-    """Return the (secret, public) lines of an instructor notebook, stripped."""
+    """Return the (secret, public) lines of an instructor notebook, stripped.
+
+    The public part is what nbgrader's own ``ClearHiddenTests`` and
+    ``ClearSolutions`` leave of each cell; the secret part is the rest.
+    """
+    import copy
+
+    hide, clear = course.region_parsers()
     secret, public = set(), set()
     for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        lines = cell.source.splitlines()
-        if meta.get("solution") and not any(course.SOLUTION_MARKERS[0] in line for line in lines):
-            secret.update(line.strip() for line in lines)
+        lines = {line.strip() for line in cell.source.splitlines()}
+        shown = copy.deepcopy(cell)
+        try:
+            hide._remove_hidden_test_region(shown)
+            replaced = clear._replace_solution_region(shown, "python")
+        except RuntimeError:  # a broken region (ccdlab check names it): all of the cell is secret
+            secret |= lines
             continue
-        inside_solution, rest = _between(lines, *course.SOLUTION_MARKERS)
-        inside_hidden, rest = _between(rest, *course.HIDDEN_TEST_MARKERS)
-        secret.update(line.strip() for line in inside_solution + inside_hidden)
-        public.update(line.strip() for line in rest)
+        if not replaced and cell.metadata.get("nbgrader", {}).get("solution"):
+            secret |= lines  # a solution cell without markers: all of it
+            continue
+        kept = {line.strip() for line in shown.source.splitlines()}
+        secret |= lines - kept
+        public |= kept
     return secret, public
-
-
-def _between(lines, begin, end):
-    """Split ``lines`` into those inside ``begin``/``end`` markers and the rest."""
-    inside, outside, depth = [], [], False
-    for line in lines:
-        if begin in line:
-            depth = True
-        elif end in line:
-            depth = False
-        elif depth:
-            inside.append(line)
-        else:
-            outside.append(line)
-    return inside, outside
 
 
 def _meaningful(lines):

@@ -7,10 +7,8 @@ puts them in place, so ``nbgrader autograde`` and ``ccdlab grade`` run the same 
 import nbformat
 from nbclient.exceptions import DeadKernelError
 from nbgrader import utils
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
 from traitlets import Integer, List, Unicode
-
-from . import course
 
 
 class ResetGradeCellTags(NbGraderPreprocessor):
@@ -33,8 +31,13 @@ class ResetGradeCellTags(NbGraderPreprocessor):
         return cell, resources
 
 
-class HideHiddenTests(NbGraderPreprocessor):
-    """Keep hidden tests, and tracebacks through them, out of student feedback."""
+class HideHiddenTests(ClearHiddenTests):
+    """Keep hidden tests, and tracebacks through them, out of student feedback.
+
+    The region is found by nbgrader's own ``ClearHiddenTests`` (its
+    delimiters, and its errors on a nested or unclosed region); one line
+    stands where it was.
+    """
 
     placeholder = Unicode(
         "# (hidden tests ran here; their verdict is shown below)",
@@ -44,17 +47,11 @@ class HideHiddenTests(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, cell_index):
         if not (utils.is_grade(cell) and cell.cell_type == "code" and not utils.is_solution(cell)):
             return cell, resources
-        begin, end = (marker.lstrip("# ") for marker in course.HIDDEN_TEST_MARKERS)
-        kept, hidden = [], False
-        for line in cell.source.splitlines():
-            if begin in line:
-                hidden = True
-                kept.append(self.placeholder)
-            elif end in line:
-                hidden = False
-            elif not hidden:
-                kept.append(line)
-        cell.source = "\n".join(kept)
+        lines = cell.source.split("\n")
+        first = next((index for index, line in enumerate(lines) if self.begin_test_delimeter in line), None)
+        if self._remove_hidden_test_region(cell):
+            kept = cell.source.split("\n")
+            cell.source = "\n".join(kept[:first] + [self.placeholder] + kept[first:])
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 # A traceback quotes the lines it passed through: keep the verdict only.

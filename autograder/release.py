@@ -27,7 +27,7 @@ class ReleaseError(RuntimeError):
 
 
 class _NbgraderMessages(logging.Handler):
-    """nbgrader's own error messages ("No end solution statement found", ...), kept for the TA."""
+    """nbgrader's own error messages ("no end solution statement found", ...), kept for the TA."""
 
     def __init__(self):
         super().__init__(level=logging.ERROR)

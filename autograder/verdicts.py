@@ -6,11 +6,9 @@ results become plain text), scrubs the grader's scratch paths from every
 output, and saves the grades through nbgrader's ``SaveAutoGrades``.
 """
 
-from pathlib import Path
 
 from . import course
 from .safefiles import read_regular, write_regular
-
 
 
 def _verdict_outputs(cell, verdict):
@@ -92,4 +90,6 @@ def apply_verdicts(root, student_id, verdicts, replacements=None):
 
 def autograded_dir(root, student_id):
     """The student's autograded notebooks in the scratch course ``root``."""
-    return Path(root) / "autograded" / student_id / course.ASSIGNMENT_ID
+    from .grading import student_dir
+
+    return student_dir(root, "autograded", student_id)

@@ -228,7 +228,7 @@ def _collect(root, student_id, result):
             grading.run_converter(GenerateFeedback, root, student_id=student_id, force=True)
         except grading.GradingError as error:
             result.reasons.append(f"feedback not generated: {error}")
-        feedback = Path(root) / "feedback" / student_id / course.ASSIGNMENT_ID
+        feedback = grading.student_dir(root, "feedback", student_id)
         for path in sorted(feedback.glob("*.html")):
             result.feedback[path.stem] = offline_math(read_regular(path).decode("utf-8"))
 

@@ -35,3 +35,13 @@ def test_hidden_tests_are_hidden_and_tracebacks_cut():
                                            traceback=["File <cell>, line 3", "secret()", "AssertionError: no"])]
     cell, _ = HideHiddenTests().preprocess_cell(cell, {}, 0)
     assert "secret()" not in cell.source and cell.outputs[0].traceback == ["AssertionError: no"]
+
+
+def test_hidden_tests_are_found_by_nbgrader_s_own_parser():
+    cell = nbformat.v4.new_code_cell("assert True\n### BEGIN HIDDEN TESTS\nsecret()\n")
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "test_x", "points": 1}
+    with pytest.raises(RuntimeError, match="No end hidden tests statement found"):
+        HideHiddenTests().preprocess_cell(cell, {}, 0)
+    cell.source = "a = 1\n### BEGIN HIDDEN TESTS\nsecret()\n### END HIDDEN TESTS\nb = 2\n"
+    cell, _ = HideHiddenTests().preprocess_cell(cell, {}, 0)
+    assert cell.source == f"a = 1\n{HideHiddenTests().placeholder}\nb = 2\n"
