@@ -58,3 +58,22 @@ def write(nb, path):
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(path))
     return path
+
+
+def tiny_course(folder):
+    """An nbgrader course in ``folder`` (what ``ccdlab grade`` makes RESULTS) of two small notebooks.
+
+    ``01_tiny.ipynb``: a solution cell ``f``, grade cells ``test_a`` (1 point)
+    and ``test_b`` (2 points); ``02_other.ipynb``: grade cell ``test_c``
+    (3 points).  Returns ``folder``.
+    """
+    from autograder import classgrade, course
+
+    sources = folder / "_sources"
+    first = notebook([markdown("# Tiny"), solution("def f():\n    ### BEGIN SOLUTION\n    return 1\n"
+                                                   "    ### END SOLUTION\n", "f"),
+                      grade("assert f() == 1\n", "test_a", 1), grade("assert f() != 2\n", "test_b", 2)])
+    write(first, course.source_dir(sources) / "01_tiny.ipynb")
+    write(notebook([grade("assert True\n", "test_c", 3)]), course.source_dir(sources) / "02_other.ipynb")
+    classgrade.prepare_results_course(folder, source_root=sources)
+    return folder
