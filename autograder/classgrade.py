@@ -266,15 +266,6 @@ def record_result(out, submission, result, version=""):
 
 def _rows(state, student_ids):
     return {student: entry for student, entry in state.items() if student in student_ids}
-    # The scores come from the worker's verdicts, whatever the notebooks' outputs say.
-    with Gradebook(db_url, course.COURSE_ID) as gradebook:
-        submission_row = gradebook.find_submission(course.ASSIGNMENT_ID, student)
-        for notebook in submission_row.notebooks:
-            for grade in notebook.grades:
-                score = result.scores.get(grade.name)
-                if score is not None and not score[2] and grade.auto_score != score[0]:
-                    grade.auto_score = score[0]
-        gradebook.db.commit()
 
 
 # ---------------------------------------------------------------------------

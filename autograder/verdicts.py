@@ -14,19 +14,25 @@ from .safefiles import read_regular, write_regular
 def _verdict_outputs(cell, verdict):
     """The grade cell's outputs with the kernel's verdict-like outputs neutralized and the verdict added.
 
-    Only the verdict may decide the score (nbgrader scores an error output 0
-    and reads a number from an ``execute_result``): the kernel's errors and
-    results become plain text, then the verdict follows.
+    Only the verdict may decide the score: nbgrader scores a cell 0 for an
+    error output or any text on standard error (a warning too), and reads a
+    number from an ``execute_result``.  So the kernel's errors, standard
+    error and results become plain displayed text, then the verdict follows.
     """
     import nbformat
+
+    def shown(text):
+        return nbformat.v4.new_output("display_data", data={"text/plain": text})
 
     kept = []
     visible_failed = any(output.get("output_type") == "error" for output in cell.get("outputs", []))
     for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            kept.append(nbformat.v4.new_output("stream", name="stderr",
-                                               text=f"{output.get('ename', '')}: {output.get('evalue', '')}\n"))
-        elif output.get("output_type") == "execute_result":
+        kind = output.get("output_type")
+        if kind == "error":
+            kept.append(shown(f"{output.get('ename', '')}: {output.get('evalue', '')}"))
+        elif kind == "stream" and output.get("name") == "stderr":
+            kept.append(shown(output.get("text", "")))
+        elif kind == "execute_result":
             kept.append(nbformat.v4.new_output("display_data", data=output.get("data", {})))
         else:
             kept.append(output)

@@ -46,11 +46,11 @@ def test_a_failing_verdict_is_one_error_saying_what_the_grader_found():
     assert error.traceback == [f"GraderTestsFailed: {error.evalue}"]
 
 
-def test_the_kernel_s_error_becomes_stderr_text_and_its_result_display_data():
+def test_the_kernel_s_error_and_result_become_displayed_text():
     result = _result("1.0")
     outputs = _verdict_outputs(_grade_cell(_error(), result), FAILED)
-    assert [output.output_type for output in outputs] == ["stream", "display_data", "error"]
-    assert outputs[0].name == "stderr" and outputs[0].text == "AssertionError: f() is 2\n"
+    assert [output.output_type for output in outputs] == ["display_data", "display_data", "error"]
+    assert outputs[0].data == {"text/plain": "AssertionError: f() is 2"}
     assert outputs[1].data == result.data and "execution_count" not in outputs[1]
     assert [output.get("ename") for output in outputs if output.output_type == "error"] == ["GraderTestsFailed"]
     assert outputs[2].evalue == f"the grader's tests found: {FAILED.message}"  # the student saw theirs fail
@@ -63,17 +63,12 @@ def test_a_failing_verdict_scores_0_even_where_the_kernel_s_result_would_give_fu
     assert determine_grade(cell) == (0, 2.0)
 
 
-_NBGRADER_SCORES_STDERR = ("nbgrader scores 0 any grade cell with a stderr stream (nbgrader.utils.determine_grade), "
-                           "so the kernel's error or warning, turned into stderr text, still decides the score "
-                           "against a passing verdict")
-
-
 @pytest.mark.parametrize("outputs", [
     pytest.param([], id="nothing"),
     pytest.param([_result("0.0")], id="a result of 0"),
-    pytest.param([_error()], id="an error", marks=pytest.mark.xfail(strict=True, reason=_NBGRADER_SCORES_STDERR)),
+    pytest.param([_error()], id="an error"),
     pytest.param([new_output("stream", name="stderr", text="RuntimeWarning: Mean of empty slice\n")],
-                 id="a warning", marks=pytest.mark.xfail(strict=True, reason=_NBGRADER_SCORES_STDERR)),
+                 id="a warning"),
 ])
 def test_a_passing_verdict_earns_full_points_whatever_the_kernel_printed(outputs):
     cell = _grade_cell(*outputs)
@@ -130,7 +125,6 @@ def test_the_verdicts_not_the_kernel_decide_the_gradebook_s_scores(graded):
     assert "<grader>/frames" in by_id["test_b"].outputs[0].text
 
 
-@pytest.mark.xfail(strict=True, reason=_NBGRADER_SCORES_STDERR)
 def test_a_passing_verdict_earns_the_points_in_the_gradebook_though_the_kernel_s_test_failed(graded):
     apply_verdicts(graded, "s1", {"test_a": Verdict("test_a", True, "a: correct"),
                                   "test_b": Verdict("test_b", True, "b: correct")})
