@@ -438,10 +438,13 @@ def renamed(folder):
 
 def sound_alternatives(folder):
     """A student who combines with the Guide's sigma-clipped means, calibrates in float32 and measures the
-    camera with other sound statistics (sigma_clip, a least-squares line): all sound."""
+    camera with other sound statistics (sigma_clip, a least-squares line): all sound.  Their combine_bias
+    also writes a line to standard error (as a library warning would), which costs no point."""
     def change(nb):
         set_solution(nb, "combine_bias", """
+import sys
 from astropy.stats import mad_std, sigma_clip
+print("combine_bias: a sigma-clipped mean of", len(filenames), "frames", file=sys.stderr)
 return np.ma.filled(sigma_clip(load_stack(filenames), sigma=3, axis=0, stdfunc=mad_std).mean(axis=0), np.nan)
 """)
         set_solution(nb, "combine_darks", """
