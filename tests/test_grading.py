@@ -199,6 +199,7 @@ SAME_AS_NBGRADER = ["correct", "mistake_bias_mean", "hostile_pass", "hack_skip_t
 #: Students whose plain-nbgrader scores differ by design: what ccdlab grade does that nbgrader does not.
 PLAIN_NBGRADER_DIFFERS = {
     "hack_side_files": "nbgrader copies the files handed in beside the notebooks into the kernel's folder",
+    "sound_alternatives": "nbgrader scores 0 a grade cell with text on standard error; ccdlab's verdict decides",
 }
 #: Only when ccdlab's kernels ran in the sandbox, which stops the harm.
 PLAIN_NBGRADER_DIFFERS_SANDBOXED = {
