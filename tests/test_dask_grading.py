@@ -5,15 +5,16 @@ worker's task run again, clear errors) is tested with cheap tasks on a
 two-worker LocalCluster.  Grading itself is tested on part of the hostile
 class of ``tests/classbatch.py``, against the local grading of the whole
 class that conftest's ``graded_class`` does once per session: graded with
-``--scheduler local:2`` the part must get exactly the local rows of
-``grades.csv``, and so must a run whose worker is killed mid-student.
+``--scheduler local:2``, while the worker grading one student is killed
+mid-student, the part must get exactly the local rows of ``grades.csv``.
 
 The whole hostile class is compared the same way when the environment
 variable ``CCDLAB_TEST_FULL_CLASS`` is set (too slow for every run)::
 
-    CCDLAB_TEST_FULL_CLASS=1 .venv/bin/pytest tests/test_dask_grading.py -k local_cluster_gives
+    CCDLAB_TEST_FULL_CLASS=1 .venv/bin/pytest tests/test_dask_grading.py -k local_cluster_grades
 """
 
+import functools
 import os
 import shutil
 import signal
@@ -25,7 +26,7 @@ from pathlib import Path
 import pytest
 
 import classbatch
-from autograder import classgrade, dask_executor, report
+from autograder import dask_executor, report
 from autograder.cli import main as ccdlab
 from autograder.dask_executor import DaskExecutor, SchedulerError, parse_scheduler
 
@@ -38,8 +39,7 @@ TIMEOUT = "20"
 SUBSET = [classbatch.correct, classbatch.blank, classbatch.mistake_bias_mean, classbatch.hostile_exit,
           classbatch.hostile_json, classbatch.hostile_missing, classbatch.hostile_points]
 
-#: Graded while a worker is killed: the victim and two more.
-KILLED_RUN = [classbatch.correct, classbatch.mistake_bias_mean, classbatch.hostile_exit]
+#: Whose worker is killed while it grades them.
 VICTIM = "correct"
 
 
@@ -273,27 +273,6 @@ def _subset(graded_class):
     return sorted(student.__name__ for student in SUBSET)
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(3600)
-def test_local_cluster_gives_the_grades_of_local_grading(graded_class, tmp_path, capsys):
-    students = _subset(graded_class)
-    subset = _copy_students(graded_class, tmp_path / "subs", students)
-    capsys.readouterr()
-    out = tmp_path / "dask"
-    assert run(["grade", str(subset), "--out", str(out), "--scheduler", "local:2", "--timeout", TIMEOUT,
-                "--sandbox", _sandbox(graded_class)]) == 0
-    assert "(0 retried)" in capsys.readouterr().out
-    local, distributed = _rows(graded_class.out), _rows(out)
-    assert sorted(distributed) == students
-    for student, row in distributed.items():
-        assert row == local[student], student
-    for student in SUBSET:  # and local grading is right about them
-        assert local[student.__name__]["status"] == classbatch.EXPECTED[student.__name__][0], student.__name__
-    feedback = sorted((out / "feedback" / "correct" / "ccd_reduction").glob("*.html"))
-    assert len(feedback) == len(classbatch.notebook_names()) and all(path.stat().st_size > 1000 for path in feedback)
-    assert (out / report.SUMMARY_FILE).stat().st_size > 10_000
-
-
 @pytest.fixture
 def scratch_root():
     """A short-named folder for the workers' scratch folders, where the killed one stays behind.
@@ -330,22 +309,31 @@ def _kill_when_grading(scratch_root, killed):
 
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
-def test_a_worker_killed_mid_student_loses_nobody(graded_class, scratch_root, tmp_path, monkeypatch, capsys):
+def test_a_local_cluster_grades_like_local_grading_though_a_worker_is_killed_mid_student(
+        graded_class, scratch_root, tmp_path, monkeypatch, capsys):
+    """``ccdlab grade --scheduler local:2`` on part of the class while the worker grading VICTIM is
+    killed mid-student: the victim's task runs again on the other worker, nobody is lost, no other
+    task runs twice, and every row equals the shared local grading's."""
     monkeypatch.setenv("TMPDIR", str(scratch_root))
-    submissions = _copy_students(graded_class, tmp_path / "subs", [student.__name__ for student in KILLED_RUN])
     killed = []
-    executor = DaskExecutor("local:2", on_task_start=_kill_when_grading(scratch_root, killed))
+    monkeypatch.setattr(dask_executor, "DaskExecutor",
+                        functools.partial(DaskExecutor, on_task_start=_kill_when_grading(scratch_root, killed)))
+    students = _subset(graded_class)
+    subset = _copy_students(graded_class, tmp_path / "subs", students)
     capsys.readouterr()
-    out = tmp_path / "out"
-    status = classgrade.main(submissions=submissions, out=out, timeout=int(TIMEOUT), executor=executor,
-                             progress=False, sandbox=_sandbox(graded_class))
-    assert status == 0
+    out = tmp_path / "dask"
+    assert run(["grade", str(subset), "--out", str(out), "--scheduler", "local:2", "--timeout", TIMEOUT,
+                "--sandbox", _sandbox(graded_class)]) == 0
     assert len(killed) == 2 and killed[1] is not None, "the victim's worker was not killed"
     left_behind = list(scratch_root.glob(f"ccdlab-*/course/autograded/{VICTIM}"))
     assert len(left_behind) == 1, "the victim was not killed mid-grading"
     assert "(1 retried)" in capsys.readouterr().out
-    rows = report.read_csv(out / report.CSV_FILE)
-    assert sorted(row["student_id"] for row in rows) == sorted(student.__name__ for student in KILLED_RUN)
-    undisturbed = _rows(graded_class.out)
-    for row in rows:
-        assert row == undisturbed[row["student_id"]], row["student_id"]
+    local, distributed = _rows(graded_class.out), _rows(out)
+    assert sorted(distributed) == students
+    for student, row in distributed.items():
+        assert row == local[student], student
+    for student in SUBSET:  # and local grading is right about them
+        assert local[student.__name__]["status"] == classbatch.EXPECTED[student.__name__][0], student.__name__
+    feedback = sorted((out / "feedback" / VICTIM / "ccd_reduction").glob("*.html"))
+    assert len(feedback) == len(classbatch.notebook_names()) and all(path.stat().st_size > 1000 for path in feedback)
+    assert (out / report.SUMMARY_FILE).stat().st_size > 10_000
