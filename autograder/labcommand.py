@@ -16,7 +16,7 @@ from pathlib import Path
 from . import course
 
 #: Repository root: the server's root folder and working directory.
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = course.REPO_ROOT
 
 #: Host the server listens on; only this machine can reach it.
 HOST = "127.0.0.1"

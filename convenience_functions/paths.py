@@ -13,7 +13,8 @@ DATA_ENV_VAR = "CCDLAB_DATA"
 #: holds ``convenience_functions/``.
 BUNDLED_DATA_SUBDIR = Path("sample_data", "frames")
 
-_BUNDLED_DATA_DIR = Path(__file__).resolve().parent.parent / BUNDLED_DATA_SUBDIR
+#: That folder itself.
+BUNDLED_DATA_DIR = Path(__file__).resolve().parent.parent / BUNDLED_DATA_SUBDIR
 
 
 def data_dir():
@@ -34,7 +35,7 @@ def data_dir():
         If the folder does not exist.
     """
     override = os.environ.get(DATA_ENV_VAR)
-    folder = Path(override).expanduser().resolve() if override else _BUNDLED_DATA_DIR
+    folder = Path(override).expanduser().resolve() if override else BUNDLED_DATA_DIR
     if not folder.is_dir():
         where = f"${DATA_ENV_VAR}={override}" if override else "the package"
         hint = (f"unset {DATA_ENV_VAR} or point it at a folder of frames" if override

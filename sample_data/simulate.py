@@ -72,7 +72,7 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
-from convenience_functions import lab
+from convenience_functions import lab, paths
 
 #: Bumped whenever a change makes the generator write different bytes.
 GENERATOR_VERSION = "3.0"
@@ -85,7 +85,7 @@ DEFAULT_SEED = 20200131
 DEFAULT_SHAPE = (200, 200)
 
 #: Folder of the bundled frames (what students receive).
-BUNDLED_DIR = Path(__file__).resolve().parent / "frames"
+BUNDLED_DIR = paths.BUNDLED_DATA_DIR
 
 #: The truth file of the night in folder ``DIR`` is ``DIR_truth.json`` beside it.
 TRUTH_SUFFIX = "_truth.json"
