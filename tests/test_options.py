@@ -93,3 +93,42 @@ def test_require_without_bubblewrap_grades_nobody(tmp_path, monkeypatch, capsys)
     assert classgrade.main(submissions=submissions, out=tmp_path / "results", sandbox="require",
                            executor=recorder, progress=False) == 2
     assert recorder.calls == [] and "--sandbox=require, but no bwrap here" in capsys.readouterr().err
+
+
+def _kernelspec(tmp_path, chosen, monkeypatch):
+    """The kernelspec the worker writes for one student under ``chosen`` (the zygote faked, its command kept)."""
+    import json
+
+    started = {}
+
+    class _Zygote:
+        socket = str(tmp_path / "zygote.sock")
+
+    def start_zygote(scratch, cwd, kernel_cwd, readonly=(), env=None, limits=None):
+        started.update(env=env, limits=limits, readonly=readonly)
+        return _Zygote()
+
+    monkeypatch.setattr(sandbox, "start_zygote", start_zygote)
+    scratch, handed_in, data = tmp_path / "scratch", tmp_path / "handed-in", tmp_path / "frames"
+    for folder in (scratch, handed_in, data):
+        folder.mkdir()
+    config, zygote = worker._kernel_config(chosen, scratch, handed_in, data)
+    spec = json.loads((scratch / "jupyter" / "kernels" / "python3" / "kernel.json").read_text())
+    return spec, config, zygote, started
+
+
+@pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap is not installed")
+def test_the_sandboxed_kernel_and_its_zygote_get_the_options_limits(tmp_path, monkeypatch):
+    chosen = options.GradingOptions(sandboxed=True, cpu_limit_s=123, memory_limit_bytes=2 * 1024**3)
+    spec, config, zygote, started = _kernelspec(tmp_path, chosen, monkeypatch)
+    argv = " ".join(spec["argv"])
+    assert zygote is not None and started["limits"] == {"memory_bytes": 2 * 1024**3, "cpu_seconds": 123}
+    assert "--cpu=123" in argv and f"--as={2 * 1024**3}" in argv and "bwrap" in argv
+    assert started["env"] == {"CCDLAB_DATA": str(tmp_path / "frames")} and spec["env"] == {}
+    assert config.KernelManager.transport == "ipc"
+
+
+def test_the_unsandboxed_kernel_gets_the_frames_and_the_guard_through_its_kernelspec(tmp_path, monkeypatch):
+    spec, config, zygote, started = _kernelspec(tmp_path, options.GradingOptions(sandboxed=False), monkeypatch)
+    assert zygote is None and started == {} and "bwrap" not in " ".join(spec["argv"])
+    assert spec["env"] == {"CCDLAB_DATA": str(tmp_path / "frames"), "PYTHONPATH": str(tmp_path / "scratch" / "guard")}
