@@ -28,12 +28,23 @@ def pids_root():
     return None
 
 
-def sweep(root):
-    """Remove the empty cgroups earlier sandboxes left (a busy one refuses)."""
+#: Seconds an empty cgroup must have existed before a sweep removes it: a younger
+#: one may be another sandbox's, made but not yet entered.
+SWEEP_AGE_S = 60
+#: Tries to make and enter a cgroup (another sandbox's sweep may remove it in between).
+ATTEMPTS = 10
+
+
+def sweep(root, min_age_s=SWEEP_AGE_S):
+    """Remove the empty cgroups earlier sandboxes left (a busy one refuses; a young one is left alone)."""
+    import time
+
     for name in os.listdir(root):
         if name.startswith(PREFIX):
+            path = os.path.join(root, name)
             try:
-                os.rmdir(os.path.join(root, name))
+                if time.time() - os.stat(path).st_mtime >= min_age_s:
+                    os.rmdir(path)
             except OSError:
                 pass
 
@@ -44,12 +55,17 @@ def enter(limit):
     if root is None:
         raise OSError("no writable pids cgroup")
     sweep(root)
-    folder = tempfile.mkdtemp(prefix=PREFIX, dir=root)
-    with open(os.path.join(folder, "pids.max"), "w") as handle:
-        handle.write(str(int(limit)))
-    with open(os.path.join(folder, "cgroup.procs"), "w") as handle:
-        handle.write(str(os.getpid()))
-    return folder
+    for attempt in range(ATTEMPTS):
+        folder = tempfile.mkdtemp(prefix=PREFIX, dir=root)
+        try:
+            with open(os.path.join(folder, "pids.max"), "w") as handle:
+                handle.write(str(int(limit)))
+            with open(os.path.join(folder, "cgroup.procs"), "w") as handle:
+                handle.write(str(os.getpid()))
+            return folder
+        except FileNotFoundError:  # removed before this process entered it: make another
+            if attempt == ATTEMPTS - 1:
+                raise
 
 
 if __name__ == "__main__":
