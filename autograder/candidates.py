@@ -45,8 +45,6 @@ MAX_HEADER_BYTES = 4 * 1024 * 1024
 MAX_BLOB_BYTES = codec.MAX_BLOB_BYTES
 #: Seconds a runner may take beyond a request's own timeout before it is killed.
 GRACE_S = 10.0
-#: Where the runner script is, to be copied into a sandbox.
-RUNNER_SCRIPT = Path(codec.__file__).resolve()
 
 #: Passed for a plotting function's ``ax``: a fresh Axes made where the function runs.
 NEW_AXES = object()

@@ -216,7 +216,8 @@ def runner_command(scratch, data, second_night, sandboxed, cwd):
     code = Path(scratch) / "runner-code"
     code.mkdir(exist_ok=True)
     script = code / "runner.py"
-    shutil.copyfile(Path(checks.__file__).with_name("runner.py"), script)
+    for name in ("runner.py", "runner_encode.py"):  # the runner loads its encoder from beside it
+        shutil.copyfile(Path(checks.__file__).with_name(name), code / name)
     visible = [Path(data).resolve(), Path(second_night).resolve()]
     env = {"CCDLAB_DATA": str(Path(data).resolve()),
            "CCDLAB_STUDENT_PATH": str(sandbox.student_package().resolve().parent)}
