@@ -254,3 +254,21 @@ def graded_class(tmp_path_factory):
         listener.close()
     assert status == 0
     return types.SimpleNamespace(submissions=submissions, out=out, sandboxed=sandboxed, port=port, canary=canary)
+
+
+@pytest.fixture(scope="session")
+def tiny_course_template(tmp_path_factory):
+    """A small nbgrader course (tests/nbcells.tiny_course), built once a session: its gradebook takes seconds."""
+    import nbcells
+
+    return nbcells.tiny_course(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture
+def tiny_course(tiny_course_template, tmp_path):
+    """A fresh copy of the small nbgrader course, for a test to change."""
+    import shutil
+
+    root = tmp_path / "tiny-course"
+    shutil.copytree(tiny_course_template, root)
+    return root

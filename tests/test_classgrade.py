@@ -1,7 +1,6 @@
 """The coordinator's bookkeeping, without grading anyone: fast tests of autograder.classgrade."""
 
 import json
-import shutil
 
 import nbformat
 import pytest
@@ -13,18 +12,10 @@ from autograder import classgrade, course, grading, report, worker
 from autograder.submissions import Submission
 
 
-@pytest.fixture(scope="module")
-def results_template(tmp_path_factory):
-    """A small RESULTS course (tests/nbcells.tiny_course), built once: its gradebook takes seconds."""
-    return nbcells.tiny_course(tmp_path_factory.mktemp("tiny"))
-
-
 @pytest.fixture
-def results(results_template, tmp_path):
-    """A fresh copy of the small RESULTS course."""
-    out = tmp_path / "results"
-    shutil.copytree(results_template, out)
-    return classgrade.check_results_folder(out)
+def results(tiny_course):
+    """A fresh RESULTS course: the small course of tests/nbcells.tiny_course."""
+    return classgrade.check_results_folder(tiny_course)
 
 
 def test_a_result_that_cannot_be_saved_marks_only_its_student(results, capsys):

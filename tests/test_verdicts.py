@@ -1,7 +1,5 @@
 """Step 4 of grading a student: the comparator's verdicts decide the grade cells (autograder.verdicts)."""
 
-import shutil
-
 import nbformat
 import pytest
 from nbformat.v4 import new_output
@@ -80,17 +78,10 @@ def test_a_passing_verdict_earns_full_points_whatever_the_kernel_printed(outputs
 # apply_verdicts on a small course
 
 
-@pytest.fixture(scope="module")
-def course_template(tmp_path_factory):
-    """A small nbgrader course (tests/nbcells.tiny_course), built once: the gradebook takes seconds."""
-    return nbcells.tiny_course(tmp_path_factory.mktemp("tiny"))
-
-
 @pytest.fixture
-def graded(course_template, tmp_path):
+def graded(tiny_course):
     """A copy of the small course with student s1's executed 01_tiny.ipynb in autograded/."""
-    root = tmp_path / "course"
-    shutil.copytree(course_template, root)
+    root = tiny_course
     notebook = nbformat.read(str(course.release_dir(root) / "01_tiny.ipynb"), as_version=4)
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
