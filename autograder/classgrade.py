@@ -273,19 +273,22 @@ def _rows(state, student_ids):
 
 
 def grading_options(*, timeout, sandbox, out):
-    """The run's :class:`~autograder.options.GradingOptions`, or an error message (a str).
+    """The run's :class:`~autograder.options.GradingOptions`.
 
     The sandbox is decided here, once (a warning printed where "auto" grades
     without it); the second night's seed is the one RESULTS records.
+
+    Raises
+    ------
+    SandboxUnavailable
+        ``--sandbox=require`` where bubblewrap cannot run.
+    ValueError
+        An option out of its range.
     """
-    try:
-        sandboxed, warning = options.resolve_sandbox(sandbox)
-        chosen = options.GradingOptions(cell_timeout_s=timeout, sandboxed=sandboxed, seed=run_seed(out))
-    except (options.SandboxUnavailable, ValueError) as error:
-        return str(error)
+    sandboxed, warning = options.resolve_sandbox(sandbox)
     if warning:
         print(f"ccdlab grade: {warning}", file=sys.stderr)
-    return chosen
+    return options.GradingOptions(cell_timeout_s=timeout, sandboxed=sandboxed, seed=run_seed(out))
 
 
 def main(*, submissions, out, jobs=None, timeout=options.DEFAULT_CELL_TIMEOUT_S, force=False, executor=None,
@@ -311,9 +314,10 @@ def main(*, submissions, out, jobs=None, timeout=options.DEFAULT_CELL_TIMEOUT_S,
     if Path(submissions).resolve() == out or out in Path(submissions).resolve().parents:
         print(f"ccdlab grade: RESULTS {out} must not be inside SUBMISSIONS {submissions}", file=sys.stderr)
         return 2
-    chosen = grading_options(timeout=timeout, sandbox=sandbox, out=out)
-    if isinstance(chosen, str):
-        print(f"ccdlab grade: {chosen}", file=sys.stderr)
+    try:
+        chosen = grading_options(timeout=timeout, sandbox=sandbox, out=out)
+    except (options.SandboxUnavailable, ValueError) as error:
+        print(f"ccdlab grade: {error}", file=sys.stderr)
         return 2
     with _warnings_to_log(out):
         return _grade_class(out, found, executor, jobs, force, progress, chosen)

@@ -33,6 +33,12 @@ SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDDEN_TEST_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
 
+def cell_source(cell):
+    """A notebook cell's source as one string (a JSON notebook may store it as a list of lines)."""
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
 def region_parsers():
     """nbgrader's own parsers of hidden-test and solution regions, ``(ClearHiddenTests, ClearSolutions)``.
 
@@ -44,8 +50,7 @@ def region_parsers():
     from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
     quiet = logging.getLogger("ccdlab.region-parsers")
-    quiet.addHandler(logging.NullHandler())
-    quiet.propagate = False
+    quiet.disabled = True
     return (ClearHiddenTests(enforce_metadata=False, log=quiet),
             ClearSolutions(enforce_metadata=False, log=quiet))
 

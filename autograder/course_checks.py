@@ -29,11 +29,6 @@ def _cells(path):
     return json.loads(Path(path).read_text()).get("cells", [])
 
 
-def _source(cell):
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
-
-
 def _meta(cell):
     return cell.get("metadata", {}).get("nbgrader", {})
 
@@ -43,7 +38,7 @@ def cell_name(cell, index):
     grade_id = _meta(cell).get("grade_id")
     if grade_id:
         return f"cell {grade_id}"
-    first = next((line.strip() for line in _source(cell).splitlines() if line.strip()), "")
+    first = next((line.strip() for line in course.cell_source(cell).splitlines() if line.strip()), "")
     return f"cell {index + 1} ({first[:40]!r})"
 
 
@@ -64,7 +59,7 @@ def marker_problems(root=course.REPO_ROOT):
         for index, cell in enumerate(_cells(path)):
             where = f"{path.name}, {cell_name(cell, index)}"
             node = nbformat.from_dict(copy.deepcopy(cell))
-            node.source = _source(cell)
+            node.source = course.cell_source(cell)
             for parse, (begin, end) in ((lambda: clear._replace_solution_region(node, "python"),
                                          course.SOLUTION_MARKERS),
                                         (lambda: hide._remove_hidden_test_region(node), course.HIDDEN_TEST_MARKERS)):
@@ -96,7 +91,7 @@ def points_problems(root=course.REPO_ROOT):
         for index, cell in enumerate(cells):
             if cell.get("cell_type") != "markdown" or _meta(cell).get("grade"):
                 continue
-            stated = _POINTS.search(_source(cell))
+            stated = _POINTS.search(course.cell_source(cell))
             if not stated:
                 continue
             grading = next((c for c in cells[index + 1:] if _meta(c).get("grade")), None)
@@ -145,7 +140,7 @@ def given_answer_problems(root=course.REPO_ROOT):
         for index, cell in enumerate(_cells(path)):
             if cell.get("cell_type") != "code":
                 continue
-            source = _source(cell)
+            source = course.cell_source(cell)
             if _meta(cell).get("solution"):
                 lines = source.splitlines()
                 stubs = [i for i, line in enumerate(lines) if "raise NotImplementedError" in line]

@@ -33,11 +33,6 @@ def _grade_cells(notebook):
     return cells
 
 
-def _source(cell):
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
-
-
 def inspect_notebooks(submission, release_root=course.REPO_ROOT):
     """Parse the handed-in notebooks and list what is wrong with them.
 
@@ -76,7 +71,7 @@ def inspect_notebooks(submission, release_root=course.REPO_ROOT):
                 flags["flagged"].append(f"{name}: locked cell {grade_id} deleted")
                 continue
             theirs = handed_in[grade_id]
-            if _source(theirs).strip() != _source(cell).strip():
+            if course.cell_source(theirs).strip() != course.cell_source(cell).strip():
                 flags["flagged"].append(f"{name}: locked cell {grade_id} edited")
             if theirs.get("cell_type") != cell.get("cell_type"):
                 flags["flagged"].append(f"{name}: locked cell {grade_id} changed to {theirs.get('cell_type')}")
@@ -91,7 +86,7 @@ def inspect_notebooks(submission, release_root=course.REPO_ROOT):
             meta = cell.get("metadata", {}).get("nbgrader", {})
             if cell.get("cell_type") != "code" or meta.get("grade_id") in locked:
                 continue
-            match = _FORBIDDEN_IMPORT.search(_source(cell))
+            match = _FORBIDDEN_IMPORT.search(course.cell_source(cell))
             if match:
                 module = next(group for group in match.groups() if group)
                 flags["flagged"].append(f"{name}: imports the instructor's {module}")

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import checks
+from . import checks, course
 from .candidates import CandidateFailed, RemoteFunction, Runner, RunnerStopped, decode
 
 #: Items judged by value (a variable of the notebook); the others are functions.
@@ -45,11 +45,6 @@ def item_of(grade_id):
     if grade_id and grade_id.startswith(GRADE_ID_PREFIX) and grade_id[len(GRADE_ID_PREFIX):] in checks.DIAGNOSES:
         return grade_id[len(GRADE_ID_PREFIX):]
     return None
-
-
-def _source(cell):
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def plan(notebook, graded_ids):
@@ -81,7 +76,7 @@ def plan(notebook, graded_ids):
         elif nbgrader.get("grade") and not nbgrader.get("solution"):
             continue
         else:
-            pending.append(_source(cell))
+            pending.append(course.cell_source(cell))
     missing = [("item", grade_id) for grade_id in graded_ids if grade_id not in placed]
     if missing:  # cells after the last grade cell matter only to an item whose cell was deleted
         steps += [("cells", pending)] + missing
@@ -94,7 +89,7 @@ def _after_stop(notebook, stop):
         return set(), None
     found, after = False, set()
     for cell in notebook.get("cells", []):
-        if isinstance(cell, dict) and _source(cell) == stop[0]:
+        if isinstance(cell, dict) and course.cell_source(cell) == stop[0]:
             found = True
         if found and isinstance(cell, dict):
             meta = cell.get("metadata", {})

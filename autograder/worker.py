@@ -37,7 +37,7 @@ from pathlib import Path
 from . import checks, course, grading
 from .feedback import offline_math
 from .inspection import inspect_notebooks
-from .options import GradingOptions, SandboxUnavailable, ensure_sandbox  # noqa: F401  (part of the interface)
+from .options import GradingOptions, ensure_sandbox
 from .safefiles import read_regular, remove_tree
 from .verdicts import apply_verdicts, autograded_dir
 
