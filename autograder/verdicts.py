@@ -7,7 +7,7 @@ output, and saves the grades through nbgrader's ``SaveAutoGrades``.
 """
 
 
-from . import course
+from . import course, grading
 from .safefiles import read_regular, write_regular
 
 
@@ -78,7 +78,7 @@ def apply_verdicts(root, student_id, verdicts, replacements=None):
     from nbgrader.preprocessors import SaveAutoGrades
 
     db_url = course.nbgrader_config(root=root).CourseDirectory.db_url
-    for path in sorted(autograded_dir(root, student_id).glob("*.ipynb")):
+    for path in sorted(grading.student_dir(root, "autograded", student_id).glob("*.ipynb")):
         notebook = nbformat.reads(read_regular(path).decode("utf-8"), as_version=4)
         for cell in notebook.cells:
             grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -92,10 +92,3 @@ def apply_verdicts(root, student_id, verdicts, replacements=None):
                                   "student": student_id, "db_url": db_url}}
         SaveAutoGrades().preprocess(notebook, resources)
         write_regular(path, nbformat.writes(notebook).encode("utf-8"))
-
-
-def autograded_dir(root, student_id):
-    """The student's autograded notebooks in the scratch course ``root``."""
-    from .grading import student_dir
-
-    return student_dir(root, "autograded", student_id)

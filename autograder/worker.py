@@ -39,7 +39,7 @@ from .feedback import offline_math
 from .inspection import inspect_notebooks
 from .options import GradingOptions, ensure_sandbox
 from .safefiles import read_regular, remove_tree
-from .verdicts import apply_verdicts, autograded_dir
+from .verdicts import apply_verdicts
 
 #: Statuses, most serious first: the first that applies is reported.
 STATUSES = ("kernel_died", "timeout", "flagged", "unreadable_notebook", "missing_notebook", "ok")
@@ -209,7 +209,7 @@ def notebook_status(notebook_text, seconds):
 def _collect(root, student_id, result):
     from nbgrader.converters import GenerateFeedback
 
-    autograded = autograded_dir(root, student_id)
+    autograded = grading.student_dir(root, "autograded", student_id)
     for path in sorted(autograded.glob("*.ipynb")):
         result.autograded[path.name] = read_regular(path).decode("utf-8")
     from nbgrader.api import MissingEntry
@@ -360,7 +360,7 @@ def _grade(submission, options):
         # What the kernels' runs say, read before the verdicts rewrite the grade cells' outputs.
         stops = {}
         for name in names:
-            path = autograded_dir(root, submission.student_id) / name
+            path = grading.student_dir(root, "autograded", submission.student_id) / name
             found, stop = {}, None
             if path.is_file():
                 found, stop = notebook_status(read_regular(path).decode("utf-8"), options.cell_timeout_s)

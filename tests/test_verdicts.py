@@ -9,7 +9,7 @@ from nbgrader.utils import determine_grade
 import nbcells
 from autograder import course, grading
 from autograder.judging import Verdict
-from autograder.verdicts import _verdict_outputs, apply_verdicts, autograded_dir
+from autograder.verdicts import _verdict_outputs, apply_verdicts
 
 PASSED = Verdict("test_a", True, "a: correct")
 FAILED = Verdict("test_a", False, "combine_bias averages the frames; use the median")
@@ -89,7 +89,7 @@ def graded(tiny_course):
             cell.outputs = [_error(evalue=f"see {root}/scratch/frames/bias.fits")]
         elif grade_id == "test_b":  # and passed here
             cell.outputs = [new_output("stream", name="stdout", text=f"read {root}/scratch/frames\n")]
-    nbcells.write(notebook, autograded_dir(root, "s1") / "01_tiny.ipynb")
+    nbcells.write(notebook, grading.student_dir(root, "autograded", "s1") / "01_tiny.ipynb")
     with Gradebook(course.nbgrader_config(root=root).CourseDirectory.db_url, course.COURSE_ID) as gradebook:
         gradebook.update_or_create_student("s1")
         gradebook.update_or_create_submission(course.ASSIGNMENT_ID, "s1")
@@ -107,7 +107,7 @@ def test_the_verdicts_not_the_kernel_decide_the_gradebook_s_scores(graded):
                                   "test_b": Verdict("test_b", False, "f is wrong on the second night")},
                    replacements={str(graded / "scratch"): "<grader>"})
     assert _scores(graded)["test_b"] == 0
-    notebook = nbformat.read(str(autograded_dir(graded, "s1") / "01_tiny.ipynb"), as_version=4)
+    notebook = nbformat.read(str(grading.student_dir(graded, "autograded", "s1") / "01_tiny.ipynb"), as_version=4)
     by_id = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in notebook.cells}
     assert by_id["test_b"].outputs[-1].ename == "GraderTestsFailed"
     assert "f is wrong on the second night" in by_id["test_b"].outputs[-1].evalue
@@ -124,7 +124,7 @@ def test_a_passing_verdict_earns_the_points_in_the_gradebook_though_the_kernel_s
 
 def test_a_grade_cell_without_a_verdict_keeps_the_kernel_s_outputs(graded):
     apply_verdicts(graded, "s1", {"test_b": Verdict("test_b", True, "b: correct")})
-    notebook = nbformat.read(str(autograded_dir(graded, "s1") / "01_tiny.ipynb"), as_version=4)
+    notebook = nbformat.read(str(grading.student_dir(graded, "autograded", "s1") / "01_tiny.ipynb"), as_version=4)
     (test_a,) = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_a"]
     assert [output.output_type for output in test_a.outputs] == ["error"]
     assert _scores(graded) == {"test_a": 0.0, "test_b": 2.0}
