@@ -33,10 +33,11 @@ import nbformat
 
 from . import course
 
-#: Top-level keys of the truth file that every student is told (headers, lab.py).
+#: Keys of the truth file (dotted for nested ones) that every student is told (headers, lab.py, night.json).
 GIVEN_FACTS = frozenset({
     "generator_version", "seed", "shape", "gain_e_per_adu", "saturation_adu", "dark_exptime_s",
     "science_exptime_s", "flat_exptimes_s", "frames", "given_masters", "ptc_exptimes_s", "dark_series_exptimes_s",
+    "night.bias_histogram_range_adu",
 })
 
 #: Outside notebooks, a solution line counts from this length on: shorter
@@ -207,6 +208,8 @@ def answer_values(truth):
     found = {}
 
     def walk(value, key):
+        if key in GIVEN_FACTS:
+            return
         if isinstance(value, dict):
             for name, item in value.items():
                 walk(item, f"{key}.{name}" if key else name)
@@ -217,7 +220,7 @@ def answer_values(truth):
             for text in _renderings(value):
                 found.setdefault(text, key)
 
-    walk({key: value for key, value in truth.items() if key not in GIVEN_FACTS}, "")
+    walk(truth, "")
     return found
 
 

@@ -104,6 +104,13 @@ def template_course(source_root=course.REPO_ROOT, seed=None):
     return Path(_TEMPLATES[key][0]), _TEMPLATES[key][1]
 
 
+def _frames_only(folder, names):
+    """shutil.copytree's ignore: hidden files and JSON files but the night's description (no truth, ever)."""
+    from convenience_functions.night import NIGHT_FILE
+
+    return [name for name in names if name.startswith(".") or (name.endswith(".json") and name != NIGHT_FILE)]
+
+
 def _scratch_course(scratch, template, data_source, copy_data):
     root = scratch / "course"
     shutil.copytree(template, root, ignore=shutil.ignore_patterns("labs"))
@@ -113,7 +120,7 @@ def _scratch_course(scratch, template, data_source, copy_data):
     guard.mkdir()
     (guard / "sitecustomize.py").write_text(_GUARD)
     data = scratch / "data"
-    shutil.copytree(data_source, data, ignore=shutil.ignore_patterns(".*", "*.json"))
+    shutil.copytree(data_source, data, ignore=_frames_only)
     for path in data.iterdir():
         path.chmod(0o444)
     data.chmod(0o555)

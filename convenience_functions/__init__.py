@@ -1,9 +1,10 @@
 """Helpers that students import in the CCD data reduction lab."""
 
 from . import lab
-from .paths import data_dir, data_path, data_paths, given_masters, reduced_dir
+from .paths import data_dir, data_path, data_paths, given_masters, reduced_dir, series_dir, series_note
 
-__all__ = ["lab", "show_image", "data_dir", "data_path", "data_paths", "given_masters", "reduced_dir"]
+__all__ = ["lab", "show_image", "data_dir", "data_path", "data_paths", "given_masters", "reduced_dir", "series_dir",
+           "series_note"]
 
 
 def __getattr__(name):

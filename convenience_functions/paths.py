@@ -16,6 +16,14 @@ BUNDLED_DATA_SUBDIR = Path("sample_data", "frames")
 #: That folder itself.
 BUNDLED_DATA_DIR = Path(__file__).resolve().parent.parent / BUNDLED_DATA_SUBDIR
 
+#: Subfolder of a night's folder holding a simulated camera like the night's,
+#: whose series notebook 06 measures when the night has none of its own
+#: (the import of a night writes it).
+SIMULATED_CAMERA_DIRNAME = "simulated_camera"
+
+#: Notebook 06's series, and the lab's facts that name their frames.
+SERIES = {"ptc": "PTC_FLAT_PAIRS", "dark_series": "DARK_SERIES_FILES"}
+
 
 def data_dir():
     """Return the folder that holds the raw frames.
@@ -44,28 +52,82 @@ def data_dir():
     return folder
 
 
-def data_path(filename):
-    """Return the absolute path (as a string) of one bundled frame.
+def data_path(filename, folder=None):
+    """Return the absolute path (as a string) of one frame of the night.
 
     Parameters
     ----------
     filename : str
-        File name such as ``'CalR-0001Bias.fit'``.
+        File name, one of ``lab.BIAS_FILES`` for instance.
+    folder : str or pathlib.Path, optional
+        Folder of frames; default :func:`data_dir`.
 
     Returns
     -------
     str
         Path that can be passed to ``astropy.io.fits.open``.
     """
-    return str(data_dir() / filename)
+    return str((data_dir() if folder is None else Path(folder)) / filename)
 
 
-def data_paths(filenames):
-    """Return a list of absolute paths, one per file name in ``filenames``."""
-    return [data_path(name) for name in filenames]
+def data_paths(filenames, folder=None):
+    """Return a list of absolute paths, one per file name in ``filenames`` (in ``folder``, default :func:`data_dir`)."""
+    folder = data_dir() if folder is None else folder
+    return [data_path(name, folder) for name in filenames]
 
 
-def given_masters():
+def series_dir(series):
+    """Return the folder of the frames of one of notebook 06's series.
+
+    Parameters
+    ----------
+    series : str
+        ``'ptc'`` (the photon-transfer flat pairs, ``lab.PTC_FLAT_PAIRS``)
+        or ``'dark_series'`` (``lab.DARK_SERIES_FILES``).
+
+    Returns
+    -------
+    pathlib.Path
+        :func:`data_dir` when its night has that series; else the folder of
+        the simulated camera written beside the night's frames
+        (:data:`SIMULATED_CAMERA_DIRNAME`), whose night has it.  Read the
+        series' names, and the biases that go with them, with
+        ``lab.night_facts(folder)`` and their paths with
+        ``data_paths(names, folder)``.
+
+    Raises
+    ------
+    ValueError
+        If ``series`` is not one of :data:`SERIES`.
+    FileNotFoundError
+        If neither the night nor a simulated camera has the series.
+    """
+    if series not in SERIES:
+        raise ValueError(f"series must be one of {', '.join(map(repr, SERIES))}, not {series!r}")
+    folder = data_dir()
+    if lab.night_facts(folder)[SERIES[series]]:
+        return folder
+    simulated = folder / SIMULATED_CAMERA_DIRNAME
+    if (simulated / "night.json").is_file() and lab.night_facts(simulated)[SERIES[series]]:
+        return simulated
+    raise FileNotFoundError(
+        f"the night in {folder} has no {series.replace('_', ' ')} and no simulated camera in "
+        f"{simulated}")
+
+
+def series_note(series):
+    """Return one sentence saying whose frames :func:`series_dir` gives for ``series``."""
+    folder = series_dir(series)
+    words = {"ptc": "photon-transfer flat pairs", "dark_series": "dark series"}[series]
+    night = lab.night_facts(folder)
+    if folder == data_dir():
+        return f"The {words} are {night['NIGHT_LABEL']}'s own."
+    return (f"{lab.NIGHT_LABEL[0].upper()}{lab.NIGHT_LABEL[1:]} has no {words}: this part measures "
+            f"{night['NIGHT_LABEL']} instead ({night['SHAPE'][0]}x{night['SHAPE'][1]} pixels, gain "
+            f"{night['GAIN_E_PER_ADU']:g} e-/ADU, with its own biases).")
+
+
+def given_masters(folder=None):
     """Return the paths of the master frames that come with the raw frames.
 
     The data folder holds, beside the raw frames, a master bias, a master
@@ -74,6 +136,11 @@ def given_masters():
     without depending on your own.  Their headers say what they hold:
     the bias in ADU; the dark in ADU collected in its ``EXPTIME``
     (seconds); the flat dimensionless, with median 1.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path, optional
+        Folder of frames; default :func:`data_dir`.
 
     Returns
     -------
@@ -85,7 +152,7 @@ def given_masters():
     FileNotFoundError
         If the data folder lacks one of them (the message names it).
     """
-    folder = data_dir()
+    folder = data_dir() if folder is None else Path(folder)
     paths = {}
     for kind, name in lab.GIVEN_MASTER_FILES.items():
         path = folder / name

@@ -27,7 +27,7 @@ from pathlib import Path
 from astropy.io import fits
 
 import solutions
-from convenience_functions import lab
+from convenience_functions import lab, night
 
 #: Camera keywords copied from the first raw frame of each kind.
 _CAMERA_KEYS = ("INSTRUME", "TELESCOP", "GAIN", "RDNOISE", "CCD-TEMP", "XBINNING", "YBINNING",
@@ -67,8 +67,9 @@ def master_header(paths, imagetyp, bunit, unit_comment, with_exptime):
     Raises
     ------
     ValueError
-        If a frame lacks ``FILTER``, ``DATE-OBS`` or (when asked for)
-        ``EXPTIME``, or the exposure times differ.
+        If a frame lacks ``EXPTIME`` (when asked for), or the exposure
+        times differ.  ``FILTER`` is written when every frame has the same,
+        ``DATE-OBS`` (the earliest) when every frame has one.
     """
     headers = [fits.getheader(path) for path in paths]
     first = headers[0]
@@ -79,13 +80,12 @@ def master_header(paths, imagetyp, bunit, unit_comment, with_exptime):
         if exptime is None:
             raise ValueError(f"the frames {paths[0]} ... {paths[-1]} have different EXPTIME values")
         header["EXPTIME"] = (exptime, "[s] exposure time of each frame combined")
-    band = _common(headers, "FILTER", paths)
-    if band is not None:
-        header["FILTER"] = (band, "filter in the beam")
+    bands = {header_.get("FILTER") for header_ in headers}
+    if len(bands) == 1 and None not in bands:
+        header["FILTER"] = (bands.pop(), "filter in the beam")
     dates = [header_.get("DATE-OBS") for header_ in headers]
-    if None in dates:
-        raise ValueError(f"raw frame {paths[dates.index(None)]} has no DATE-OBS in its header")
-    header["DATE-OBS"] = (min(dates), "[UTC] start of the first frame combined")
+    if None not in dates:  # a real camera's software may not write it
+        header["DATE-OBS"] = (min(dates), "[UTC] start of the first frame combined")
     header["NCOMBINE"] = (len(paths), "number of raw frames combined")
     for key in _CAMERA_KEYS:
         if key in first:
@@ -107,7 +107,8 @@ def write_given_masters(folder):
     Parameters
     ----------
     folder : str or pathlib.Path
-        A night's folder holding the raw frames named in ``lab``.  The files
+        A night's folder holding raw frames and their ``night.json``
+        (:mod:`convenience_functions.night`), which names them.  The files
         named in ``lab.GIVEN_MASTER_FILES`` are written into it (replaced if
         present); no raw frame is changed.
 
@@ -124,19 +125,20 @@ def write_given_masters(folder):
         As raised by the reference module, or by :func:`master_header`.
     """
     folder = Path(folder)
-    bias_files = [folder / name for name in lab.BIAS_FILES]
-    dark_files = [folder / name for name in lab.DARK_FILES]
-    flat_files = [folder / name for name in lab.FLAT_FILES]
+    described = night.read(folder)
+    bias_files = [folder / name for name in described["bias_files"]]
+    dark_files = [folder / name for name in described["dark_files"]]
+    flat_files = [folder / name for name in described["flat_files"]]
     for path in bias_files + dark_files + flat_files:
         if not path.is_file():
             raise FileNotFoundError(f"raw frame {path} is missing: cannot make the given masters")
 
     master_bias = solutions.combine_bias(bias_files)
     master_dark = solutions.combine_darks(dark_files, master_bias)
-    dark_exptime = fits.getheader(dark_files[0])["EXPTIME"]
+    dark_exptime = described["dark_exptime_s"]
     master_flat = solutions.combine_flats(flat_files, master_bias, master_dark, dark_exptime)
 
-    flat_times = sorted({fits.getheader(path)["EXPTIME"] for path in flat_files})
+    flat_times = sorted(described["flat_exptimes_s"])
     # Each HISTORY text fits one 72-character card.
     products = {
         "bias": (master_bias, master_header(bias_files, "Master Bias", "adu", "unit of the pixel values", True),

@@ -29,32 +29,44 @@ size, ``CRPIXn`` move with the window, ``CHECKSUM``/``DATASUM`` are
 recomputed) and a ``HISTORY`` card saying where the window lies; the file
 keeps its name.
 
-Beside the frames, :data:`NIGHT_FILE` (``night.json``) describes the night in
-the simulator's words (:class:`sample_data.simulate.NightDescription`,
-:mod:`convenience_functions.lab`); its fields:
+A frame whose header gives its exposure time only as ``EXPOSURE`` gets an
+``EXPTIME`` card of the same value, and a bias with neither gets
+``EXPTIME = 0`` (a bias has no exposure), each with a ``HISTORY`` card: the
+lab's functions read ``EXPTIME``, as ccdproc does.
 
-``format``
-    ``"ccdlab night"``, and ``version`` (:data:`NIGHT_FORMAT_VERSION`).
+Beside the frames go the night's description, ``night.json``
+(:mod:`convenience_functions.night`, whose docstring lists its fields; the
+simulator writes the same for its nights), and the three given master frames
+made from the chosen frames by the reference module
+(:mod:`sample_data.given_masters`).  In the description:
+
 ``label``
-    Words for messages, e.g. ``"the night imported from raw_2024-03-01"``.
-``shape``
-    ``[ny, nx]`` of every imported frame, pixels (after the crop).
-``binning``
-    ``[y, x]`` binning of every frame, as the camera wrote it.
-``band``
-    Filter of the flats and the science frame (``null`` if the headers name none).
+    ``"the night imported from raw_2024-03-01"``.
+``shape``, ``binning``
+    ``[ny, nx]`` of every imported frame after the crop, pixels, and the
+    ``[y, x]`` binning as the camera wrote it.
 ``camera``
-    ``{"name": INSTRUME or null, "gain_e_per_adu": ..., "gain_from": ...}``:
-    the gain in e-/ADU from ``--gain``, else ``EGAIN``, else ``GAIN``
-    (:data:`GAIN_KEYWORDS`), and where it came from.
-``bias_files``, ``dark_files``, ``flat_files``
-    File names of the chosen biases, darks and flats, in ``DIR``.
-``science_file``
-    File name of the science frame.
-``dark_exptime_s``, ``science_exptime_s``
-    Exposure time of every dark and of the science frame, s.
-``flat_exptimes_s``
-    Exposure time of each flat, s (one per flat file, in the same order).
+    ``{"name": INSTRUME or null, "gain_e_per_adu": ..., "gain_from": ...,
+    "ccd_temp_c": CCD-TEMP or null}``: the gain in e-/ADU from ``--gain``,
+    else ``EGAIN``, else ``GAIN`` (:data:`GAIN_KEYWORDS`), and where it came
+    from; the science frame's sensor temperature, C (:data:`TEMP_KEYWORDS`).
+``bias_histogram_range_adu``
+    From the first imported bias
+    (:func:`convenience_functions.night.histogram_range`).
+``dark_series_files``, ``dark_series_exptimes_s``
+    Every chosen-shape dark (the darks of other exposure times too) at each
+    time that has at least two, when there are :data:`MIN_DARK_SERIES_TIMES`
+    such times or more (:func:`dark_series`); else empty.
+``ptc_pairs``, ``ptc_exptimes_s``
+    Empty: a photon-transfer series is not recognised from headers.
+``simulated_camera``
+    When the night lacks a photon-transfer series or a dark series (notebook
+    06 measures the camera on them), a simulated camera like this night's
+    is written into the subfolder ``simulated_camera/``
+    (:func:`simulated_camera`): a whole simulated night with both series,
+    of the night's gain, read noise, bias level and dark current, measured
+    on its frames; this field says ``{"folder": "simulated_camera",
+    "series": [...]}`` (the series it stands in for) and what it copied.
 ``source``
     ``{"folder": SRC, "shape": [ny, nx] before the crop,
     "window": [row0, col0]}``: the crop's first row and column (0-based).
@@ -64,7 +76,6 @@ Run ``ccdlab data --help`` for the command line; :func:`main` does the work.
 
 import dataclasses
 import fnmatch
-import json
 import logging
 import math
 import re
@@ -77,12 +88,21 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
+from convenience_functions import night as night_file
+
 from . import simulate
 
 #: Name of the night's description in the imported folder.
-NIGHT_FILE = "night.json"
-#: Bumped when a field of :data:`NIGHT_FILE` changes meaning.
-NIGHT_FORMAT_VERSION = 1
+NIGHT_FILE = night_file.NIGHT_FILE
+
+#: A dark series needs darks at this many exposure times or more, two or more at each.
+MIN_DARK_SERIES_TIMES = 3
+#: Smallest dark current the simulated camera is given, e-/s/pixel.
+MIN_DARK_CURRENT_E_PER_S = 0.001
+#: Largest side of the simulated camera's frames, pixels (they only measure the camera).
+SIMULATED_CAMERA_MAX_SIDE = 128
+#: Header keywords of the sensor temperature (C), the first present wins.
+TEMP_KEYWORDS = ("CCD-TEMP", "CCDTEMP", "CCD_TEMP", "DET-TEMP")
 
 #: Start of the HISTORY card of the crop, followed by the window's FITS section
 #: ``[x1:x2,y1:y2]`` (1-based, inclusive) and the original ``NYxNX``.
@@ -576,18 +596,48 @@ def format_table(frames):
     return "\n".join(lines)
 
 
-def describe(chosen, src, window, gain, gain_from):
-    """Return the night's description (:data:`NIGHT_FILE`'s fields, see the module docstring)."""
+def dark_series(frames, science):
+    """Return the dark series among ``frames``: ``(file names ordered by time, times in s)``, or two empty lists.
+
+    Every dark of the science frame's shape and binning counts, whatever its
+    exposure time; each time with at least two darks gives as many files as
+    the time with the fewest (the first by name), and at least
+    :data:`MIN_DARK_SERIES_TIMES` such times make a series.
+    """
+    by_time = {}
+    for frame in sorted(frames, key=lambda frame: frame.name):
+        if (frame.kind == "dark" and frame.exptime_s is not None and frame.exptime_s > 0
+                and frame.shape == science.shape and frame.binning == science.binning):
+            by_time.setdefault(round(frame.exptime_s, 3), []).append(frame)
+    times = sorted(time for time, darks in by_time.items() if len(darks) >= 2)
+    if len(times) < MIN_DARK_SERIES_TIMES:
+        return [], []
+    per_time = min(len(by_time[time]) for time in times)
+    return [frame.name for time in times for frame in by_time[time][:per_time]], [by_time[t][0].exptime_s
+                                                                                    for t in times]
+
+
+def _temperature(path):
+    """The sensor temperature in ``path``'s header, C, or None."""
+    header = fits.getheader(path)
+    for keyword in TEMP_KEYWORDS:
+        value = _number(header.get(keyword))
+        if value is not None:
+            return value
+    return None
+
+
+def describe(chosen, src, window, gain, gain_from, series=((), ()), histogram_range=None):
+    """Return the night's description (``night.json``'s fields but format and version, see the module docstring)."""
     science = chosen["science"]
     row0, col0, ny, nx = window
     return {
-        "format": "ccdlab night",
-        "version": NIGHT_FORMAT_VERSION,
         "label": f"the night imported from {Path(src).name}",
         "shape": [ny, nx],
         "binning": list(science.binning),
         "band": science.band,
-        "camera": {"name": science.instrument, "gain_e_per_adu": gain, "gain_from": gain_from},
+        "camera": {"name": science.instrument, "gain_e_per_adu": gain, "gain_from": gain_from,
+                   "ccd_temp_c": _temperature(Path(src) / science.name)},
         "bias_files": [frame.name for frame in chosen["bias"]],
         "dark_files": [frame.name for frame in chosen["dark"]],
         "flat_files": [frame.name for frame in chosen["flat"]],
@@ -595,8 +645,93 @@ def describe(chosen, src, window, gain, gain_from):
         "dark_exptime_s": chosen["dark"][0].exptime_s,
         "science_exptime_s": science.exptime_s,
         "flat_exptimes_s": [frame.exptime_s for frame in chosen["flat"]],
+        "bias_histogram_range_adu": list(histogram_range) if histogram_range else None,
+        "ptc_pairs": [],
+        "ptc_exptimes_s": [],
+        "dark_series_files": list(series[0]),
+        "dark_series_exptimes_s": list(series[1]),
         "source": {"folder": str(Path(src).resolve()), "shape": list(science.shape), "window": [row0, col0]},
     }
+
+
+def simulated_camera(folder, night):
+    """Write a simulated camera like the night in ``folder`` into its ``simulated_camera/``; return its field.
+
+    The simulator's camera gets the night's gain and what the night's frames
+    show of the camera (reference functions of :mod:`solutions`): the read
+    noise from the first two biases, the bias level (median of the master
+    bias) and its column scatter, the dark current of a typical pixel (median
+    of the master dark over its exposure time) and the sensor temperature;
+    the rest are the simulator's defaults.  Its frames are the night's size,
+    at most :data:`SIMULATED_CAMERA_MAX_SIDE` pixels a side.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The imported night, with its ``night.json`` and given masters written.
+    night : dict
+        Its description.
+
+    Returns
+    -------
+    dict
+        The ``simulated_camera`` field of the description.
+    """
+    import solutions
+
+    from convenience_functions import paths
+
+    gain = night["camera"]["gain_e_per_adu"]
+    biases = [folder / name for name in night["bias_files"]]
+    master_bias = solutions.combine_bias(biases)
+    master_dark = fits.getdata(folder / "given_master_dark.fits").astype(float)
+    level = float(np.median(master_bias))
+    columns = np.median(master_bias, axis=0)
+    copied = {
+        "gain_e_per_adu": gain,
+        "read_noise_e": round(solutions.measure_read_noise(biases[0], biases[1], gain), 3) if len(biases) > 1
+        else simulate.READ_NOISE_E,
+        "bias_level_adu": round(level, 1),
+        "bias_column_sigma_adu": round(float(1.4826 * np.median(np.abs(columns - np.median(columns)))), 3),
+        # (at least MIN_DARK_CURRENT_E_PER_S: the simulator's hot pixels are multiples of it)
+        "dark_current_e_per_s": round(max(MIN_DARK_CURRENT_E_PER_S,
+                                          float(np.median(master_dark)) * gain / night["dark_exptime_s"]), 5),
+    }
+    if night["camera"].get("ccd_temp_c") is not None:
+        copied["ccd_temp_c"] = night["camera"]["ccd_temp_c"]
+    ny, nx = night["shape"]
+    series = [name for name, files in (("ptc", night["ptc_pairs"]), ("dark_series", night["dark_series_files"]))
+              if not files]
+    record = {"folder": paths.SIMULATED_CAMERA_DIRNAME, "series": series, "camera": copied,
+              "seed": simulate.DEFAULT_SEED,
+              "shape": [min(ny, SIMULATED_CAMERA_MAX_SIDE), min(nx, SIMULATED_CAMERA_MAX_SIDE)],
+              "label": f"a simulated camera like that of {night['label']}"}
+    simulate.simulate_night(folder / paths.SIMULATED_CAMERA_DIRNAME, night=simulated_camera_description(record),
+                            truth_file=False)
+    return record
+
+
+def simulated_camera_description(record):
+    """The simulator's description of the simulated camera that ``record`` (the ``simulated_camera`` field) names.
+
+    The grader rebuilds it from the record to judge notebook 06 against the
+    simulated camera's truth.
+    """
+    description = simulate.bundled_description(tuple(record["shape"]), record["seed"],
+                                               simulate.Camera(**record["camera"]))
+    return dataclasses.replace(description, label=record["label"], bias_histogram_range_adu=None)
+
+
+def _with_exptime(hdu, frame):
+    """Give ``hdu`` an EXPTIME card when its header has only EXPOSURE (or, for a bias, neither)."""
+    if "EXPTIME" in hdu.header:
+        return
+    if frame.exptime_s is not None:
+        hdu.header["EXPTIME"] = (frame.exptime_s, "[s] exposure time, copied from EXPOSURE")
+        hdu.header.add_history("ccdlab data --from: EXPTIME copied from EXPOSURE")
+    elif frame.kind == "bias":
+        hdu.header["EXPTIME"] = (0.0, "[s] a bias frame has no exposure")
+        hdu.header.add_history("ccdlab data --from: EXPTIME = 0 written for a bias frame")
 
 
 def import_night(src, out, *, size=DEFAULT_SIZE, gain=None, science=None, bias=None, darks=None, flats=None,
@@ -641,14 +776,18 @@ def import_night(src, out, *, size=DEFAULT_SIZE, gain=None, science=None, bias=N
     if out.resolve() == src.resolve():
         raise NightImportError(f"--out {out} is the source folder: the raw frames would be replaced")
     frames = read_frames(src)
+    by_name = {frame.name: frame for frame in frames}
     try:
         apply_options(frames, science=science, bias=bias, darks=darks, flats=flats)
         chosen = choose_set(frames)
+        series = dark_series(frames, chosen["science"])
+        for name in series[0]:
+            if not by_name[name].taken:
+                by_name[name].taken, by_name[name].why = True, f"the dark series ({by_name[name].exptime_s:g} s)"
     finally:
         echo(format_table(frames))
     gain, gain_from = night_gain(chosen, gain)
     window = crop_window(chosen["science"].shape, size)
-    night = describe(chosen, src, window, gain, gain_from)
     taken = [frame.name for frame in frames if frame.taken]
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -660,11 +799,25 @@ def import_night(src, out, *, size=DEFAULT_SIZE, gain=None, science=None, bias=N
                 hdu = crop_hdu(src / name, window)
             except Exception as error:  # noqa: BLE001 - a header that read but data that do not
                 raise NightImportError(f"{name}: its image cannot be read ({error})") from None
+            _with_exptime(hdu, by_name[name])
             # A CHECKSUM or DATASUM card of the whole frame is recomputed for the window.
             checksum = any(key in hdu.header for key in ("CHECKSUM", "DATASUM"))
             (staging / name).write_bytes(simulate.hdu_bytes(hdu, checksum=checksum))
-        (staging / NIGHT_FILE).write_text(json.dumps(night, indent=2) + "\n", encoding="utf-8")
-        names = [*taken, NIGHT_FILE]
+        first_bias = fits.getdata(staging / chosen["bias"][0].name)
+        night = describe(chosen, src, window, gain, gain_from, series, night_file.histogram_range(first_bias))
+        night_file.write(staging, night)
+        from . import given_masters
+
+        try:
+            masters = given_masters.write_given_masters(staging)
+        except ValueError as error:
+            raise NightImportError(f"the given master frames cannot be made from these frames: {error}") from None
+        names = [*taken, NIGHT_FILE, *(path.name for path in masters.values())]
+        if not (night["ptc_pairs"] and night["dark_series_files"]):
+            night["simulated_camera"] = simulated_camera(staging, night)
+            night_file.write(staging, night)
+            sub = night["simulated_camera"]["folder"]
+            names += [f"{sub}/{path.name}" for path in sorted((staging / sub).iterdir())]
         if not out.exists():
             staging.rename(out)
             return night
@@ -675,10 +828,18 @@ def import_night(src, out, *, size=DEFAULT_SIZE, gain=None, science=None, bias=N
                 f"{out} already holds {len(differing)} of these files with other contents (e.g. {differing[0]}); "
                 "refusing to overwrite them: use --force to replace them, or another --out")
         for name in names:
+            (out / name).parent.mkdir(exist_ok=True)
             (staging / name).replace(out / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return night
+
+
+def _series_words(night):
+    times = night["dark_series_exptimes_s"]
+    if not times:
+        return ", no dark series"
+    return f", a dark series of {len(night['dark_series_files'])} darks ({', '.join(f'{t:g}' for t in times)} s)"
 
 
 def main(*, src, out, size=None, gain=None, science=None, bias=None, darks=None, flats=None, force=False):
@@ -702,7 +863,7 @@ def main(*, src, out, size=None, gain=None, science=None, bias=None, darks=None,
     print(
         f"ccdlab data: imported {len(night['bias_files'])} biases, {len(night['dark_files'])} darks of "
         f"{night['dark_exptime_s']:g} s, {len(night['flat_files'])} flats ({night['band']}) and the science frame "
-        f"{night['science_file']} ({night['science_exptime_s']:g} s) as {ny}x{nx} pixels, gain "
+        f"{night['science_file']} ({night['science_exptime_s']:g} s){_series_words(night)} as {ny}x{nx} pixels, gain "
         f"{night['camera']['gain_e_per_adu']:g} e-/ADU ({night['camera']['gain_from']}), into {out}; "
         f"the night is described in {Path(out) / NIGHT_FILE}")
     return 0

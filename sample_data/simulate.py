@@ -72,7 +72,7 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
-from convenience_functions import lab, paths
+from convenience_functions import lab, night as night_file, paths
 
 #: Bumped whenever a change makes the generator write different bytes.
 GENERATOR_VERSION = "3.0"
@@ -89,6 +89,43 @@ BUNDLED_DIR = paths.BUNDLED_DATA_DIR
 
 #: The truth file of the night in folder ``DIR`` is ``DIR_truth.json`` beside it.
 TRUTH_SUFFIX = "_truth.json"
+
+# --- the bundled night ------------------------------------------------------
+# Its names and times, as the observatory's camera software wrote them (the
+# source lab's frames).  They reach the lab through the night's description
+# (``night.json``, written with the frames), which ``convenience_functions.lab``
+# reads: this is the one place they are written.
+#: Names of the bias frames: 10 taken with the R set, 10 with the V set.
+BIAS_FILES = tuple([f"CalR-{i:04d}Bias.fit" for i in range(1, 11)] + [f"CalV-{i:04d}Bias.fit" for i in range(1, 11)])
+#: Names of the darks, 5 with each set, all of DARK_EXPTIME_S.
+DARK_FILES = tuple([f"CalR-{i:04d}Dark.fit" for i in range(1, 6)] + [f"CalV-{i:04d}Dark.fit" for i in range(1, 6)])
+#: Names of the five R-band twilight flats.
+FLAT_FILES = tuple(f"CalR-{i:04d}R.fit" for i in range(1, 6))
+SCIENCE_FILE = "M101_MartiC_180-0001.fit"
+#: Exposure time of every dark, s.
+DARK_EXPTIME_S = 60.0
+#: Exposure time of the R-band science frame, s.
+SCIENCE_EXPTIME_S = 180.0
+#: Exposure times of the twilight flats, s: they grow as the sky darkens, so
+#: the flats reach similar counts.
+FLAT_EXPTIMES_S = (2.0, 2.5, 3.0, 4.0, 5.0)
+#: Counts range the bias histogram of notebook 02 is zoomed to, ADU (the
+#: source lab's; other nights derive theirs from their bias,
+#: ``convenience_functions.night.histogram_range``).
+BIAS_HISTOGRAM_RANGE_ADU = (1300, 1700)
+#: The photon-transfer series (notebook 06): pairs of R-band flats lit by a
+#: lamp of constant brightness, faint to bright: the faintest pair sits on the
+#: read-noise floor, the middle ones in the shot-noise regime, the next two
+#: where the response bends, and the brightest is past the full well.
+PTC_FLAT_PAIRS = tuple((f"LampR-{i:02d}a.fit", f"LampR-{i:02d}b.fit") for i in range(1, 9))
+#: Exposure time of each pair, s.
+PTC_EXPTIMES_S = (0.05, 0.4, 3.0, 12.0, 40.0, 80.0, 100.0, 200.0)
+#: The dark series (notebook 06): two darks at each of these times, s.
+DARK_SERIES_EXPTIMES_S = (30.0, 60.0, 180.0, 300.0)
+#: Their names, ordered by exposure time: ``Dark-030s-1.fit``, ``Dark-030s-2.fit``, ...
+DARK_SERIES_FILES = tuple(f"Dark-{t:03.0f}s-{i}.fit" for t in DARK_SERIES_EXPTIMES_S for i in (1, 2))
+#: Gain of the lab's camera, e-/ADU.
+GAIN_E_PER_ADU = 2.0
 
 #: Smallest and largest accepted frame side, in pixels.
 MIN_SIDE = 16
@@ -277,7 +314,7 @@ class Camera:
         ``2**adc_bits - 1`` ADU.
     """
 
-    gain_e_per_adu: float = lab.GAIN_E_PER_ADU
+    gain_e_per_adu: float = GAIN_E_PER_ADU
     read_noise_e: float = READ_NOISE_E
     bias_level_adu: float = BIAS_LEVEL_ADU
     bias_column_sigma_adu: float = BIAS_COLUMN_SIGMA_ADU
@@ -386,29 +423,34 @@ class NightDescription:
         whose name does not say (``CalV-...`` says V).
     label : str
         Words for messages, e.g. ``'the bundled night'``.
+    bias_histogram_range_adu : tuple of float, optional
+        Counts range of notebook 02's bias histogram, ADU; by default derived
+        from the first bias frame once it is made
+        (``convenience_functions.night.histogram_range``).
     """
 
     shape: tuple
     seed: int
     camera: Camera = Camera()
-    bias_files: tuple = lab.BIAS_FILES
-    dark_files: tuple = lab.DARK_FILES
-    flat_files: tuple = lab.FLAT_FILES
-    science_file: str = lab.SCIENCE_FILE
-    dark_exptime_s: float = lab.DARK_EXPTIME_S
-    science_exptime_s: float = lab.SCIENCE_EXPTIME_S
-    flat_exptimes_s: tuple = lab.FLAT_EXPTIMES_S
+    bias_files: tuple = BIAS_FILES
+    dark_files: tuple = DARK_FILES
+    flat_files: tuple = FLAT_FILES
+    science_file: str = SCIENCE_FILE
+    dark_exptime_s: float = DARK_EXPTIME_S
+    science_exptime_s: float = SCIENCE_EXPTIME_S
+    flat_exptimes_s: tuple = FLAT_EXPTIMES_S
     flat_level_range_adu: tuple = None
     sky_e_per_s: float = SKY_E_PER_S
     cosmic_rays_per_pixel_per_s: float = COSMIC_RAYS_PER_PIXEL_PER_S
     planted_hits: tuple = ()
     band: str = "R"
     label: str = "the bundled night"
-    ptc_pairs: tuple = lab.PTC_FLAT_PAIRS
-    ptc_exptimes_s: tuple = lab.PTC_EXPTIMES_S
+    ptc_pairs: tuple = PTC_FLAT_PAIRS
+    ptc_exptimes_s: tuple = PTC_EXPTIMES_S
     lamp_e_per_s: float = None
-    dark_series_files: tuple = lab.DARK_SERIES_FILES
-    dark_series_exptimes_s: tuple = lab.DARK_SERIES_EXPTIMES_S
+    dark_series_files: tuple = DARK_SERIES_FILES
+    dark_series_exptimes_s: tuple = DARK_SERIES_EXPTIMES_S
+    bias_histogram_range_adu: tuple = None
 
     def __post_init__(self):
         object.__setattr__(self, "shape", _check_shape(self.shape))
@@ -525,7 +567,7 @@ class NightDescription:
 
 @_shared_parameters
 def bundled_description(shape=DEFAULT_SHAPE, seed=DEFAULT_SEED, camera=None):
-    """Return the description of the lab's night (names and times from ``lab``).
+    """Return the description of the lab's night (the bundled night's names and times above).
 
     Parameters
     ----------
@@ -538,7 +580,8 @@ def bundled_description(shape=DEFAULT_SHAPE, seed=DEFAULT_SEED, camera=None):
     -------
     NightDescription
     """
-    return NightDescription(shape=shape, seed=seed, camera=Camera() if camera is None else camera)
+    return NightDescription(shape=shape, seed=seed, camera=Camera() if camera is None else camera,
+                            bias_histogram_range_adu=BIAS_HISTOGRAM_RANGE_ADU)
 
 # =============================================================================
 # Arguments
@@ -1738,16 +1781,56 @@ BUNDLED_TRUTH = truth_path(BUNDLED_DIR)
 
 
 def _has_lab_names(night):
-    """True if the night's frames carry the lab's names (then it gets the given masters)."""
+    """True if the night's frames carry the bundled night's names (then it gets the given masters)."""
     return (night.bias_files, night.dark_files, night.flat_files, night.science_file) == (
-        tuple(lab.BIAS_FILES), tuple(lab.DARK_FILES), tuple(lab.FLAT_FILES), lab.SCIENCE_FILE)
+        BIAS_FILES, DARK_FILES, FLAT_FILES, SCIENCE_FILE)
 
 
 def night_names(night=None):
-    """Return the names of the files a night's folder holds: frames, then given masters (lab names only)."""
+    """Return the names of the files a night's folder holds: frames, its description, given masters.
+
+    The given masters come with the nights that carry the bundled night's names.
+    """
     night = _as_description(night)
     masters = list(lab.GIVEN_MASTER_FILES.values()) if _has_lab_names(night) else []
-    return night.names() + masters
+    return [*night.names(), night_file.NIGHT_FILE, *masters]
+
+
+def description_file(night, first_bias):
+    """Return the night's description for its ``night.json`` (:mod:`convenience_functions.night`).
+
+    Parameters
+    ----------
+    night : NightDescription
+    first_bias : numpy.ndarray
+        The night's first bias frame, ADU, for the histogram range when the
+        description does not set one.
+
+    Returns
+    -------
+    dict
+    """
+    histogram = night.bias_histogram_range_adu or night_file.histogram_range(first_bias)
+    return {
+        "label": night.label,
+        "shape": list(night.shape),
+        "band": night.band,
+        "camera": {"name": INSTRUMENT, "gain_e_per_adu": night.camera.gain_e_per_adu, "gain_from": "the simulator",
+                   "ccd_temp_c": night.camera.ccd_temp_c},
+        "bias_files": list(night.bias_files),
+        "dark_files": list(night.dark_files),
+        "flat_files": list(night.flat_files),
+        "science_file": night.science_file,
+        "dark_exptime_s": night.dark_exptime_s,
+        "science_exptime_s": night.science_exptime_s,
+        "flat_exptimes_s": list(night.flat_exptimes_s),
+        "bias_histogram_range_adu": [int(v) if float(v).is_integer() else v for v in histogram],
+        "ptc_pairs": [list(pair) for pair in night.ptc_pairs],
+        "ptc_exptimes_s": list(night.ptc_exptimes_s),
+        "dark_series_files": list(night.dark_series_files),
+        "dark_series_exptimes_s": list(night.dark_series_exptimes_s),
+        "source": {"simulator": GENERATOR_VERSION},
+    }
 
 
 def simulate_night(out_dir, shape=None, seed=None, *, night=None, overwrite=False, truth_file=None):
@@ -1828,6 +1911,8 @@ def simulate_night(out_dir, shape=None, seed=None, *, night=None, overwrite=Fals
             "n_saturated": int(np.count_nonzero(data >= saturation)),
             "sha256": hashlib.sha256(blob).hexdigest(),
         }
+    first_bias = fits.getdata(out_dir / night.bias_files[0]) if night.bias_files else None
+    night_file.write(out_dir, description_file(night, first_bias))
     truth = _truth(night, components, twilight, frames)
     if _has_lab_names(night):
         masters = given_masters.write_given_masters(out_dir)

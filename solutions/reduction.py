@@ -423,7 +423,7 @@ def _median_of_own_stack(stack):
 # ---------------------------------------------------------------------------
 
 
-def calc_dark_current(dark_filename, bias_filename, gain=lab.GAIN_E_PER_ADU):
+def calc_dark_current(dark_filename, bias_filename, gain=None):
     """Mean dark current of one dark frame.
 
     The bias frame is subtracted from the dark in floating point, the mean
@@ -437,8 +437,9 @@ def calc_dark_current(dark_filename, bias_filename, gain=lab.GAIN_E_PER_ADU):
     bias_filename : str or os.PathLike
         Bias frame or master bias (ADU) of the same shape.
     gain : float, optional
-        Detector gain, e-/ADU.  Defaults to
-        ``convenience_functions.lab.GAIN_E_PER_ADU``.
+        Detector gain, e-/ADU.  Default (None): the night's,
+        ``convenience_functions.lab.GAIN_E_PER_ADU`` (the notebook writes
+        that default into the signature).
 
     Returns
     -------
@@ -462,7 +463,7 @@ def calc_dark_current(dark_filename, bias_filename, gain=lab.GAIN_E_PER_ADU):
     ...                   data_path(lab.FIRST_BIAS_FILE))  # doctest: +SKIP
     0.1...
     """
-    gain = _positive_number(gain, "gain", "e-/ADU")
+    gain = _positive_number(lab.GAIN_E_PER_ADU if gain is None else gain, "gain", "e-/ADU")
     dark, dark_header = _read_frame(dark_filename, "dark_filename")
     exptime = _exposure_time(dark_header, os.fspath(dark_filename), "dark_filename")
     bias, _ = _read_frame(bias_filename, "bias_filename")

@@ -1,5 +1,8 @@
 """Tests of convenience_functions: show_image and the data paths."""
 
+import json
+import shutil
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -18,6 +21,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.image import AxesImage  # noqa: E402
 
 from convenience_functions import data_dir, data_path, data_paths, lab, reduced_dir, show_image  # noqa: E402
+from convenience_functions import night as night_module  # noqa: E402
 from convenience_functions.paths import DATA_ENV_VAR  # noqa: E402
 
 
@@ -348,6 +352,7 @@ def fake_data(tmp_path, monkeypatch):
     folder.mkdir()
     for name in (lab.FIRST_BIAS_FILE, lab.FIRST_DARK_FILE, lab.SCIENCE_FILE):
         (folder / name).write_bytes(b"")
+    shutil.copy(night_module.night_file(data_dir()), folder)  # the bundled night's description
     monkeypatch.setenv(DATA_ENV_VAR, str(folder))
     elsewhere = tmp_path / "somewhere" / "else"
     elsewhere.mkdir(parents=True)
@@ -423,3 +428,84 @@ def test_reduced_dir_defaults_to_working_directory(tmp_path, monkeypatch):
     folder = reduced_dir()
     assert folder.resolve() == (tmp_path / lab.REDUCED_DIRNAME).resolve()
     assert folder.is_dir()
+
+
+# =============================================================================
+# The night's facts come from the data folder's night.json
+# =============================================================================
+
+def _other_night(folder, **changes):
+    """Write into ``folder`` the bundled night's description with ``changes``; return it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    night = json.loads(night_module.night_file(paths_module_dir()).read_text())
+    night.update(changes)
+    (folder / night_module.NIGHT_FILE).write_text(json.dumps(night))
+    return night
+
+
+def paths_module_dir():
+    from convenience_functions.paths import BUNDLED_DATA_DIR
+
+    return BUNDLED_DATA_DIR
+
+
+def test_lab_reads_the_night_of_the_data_folder(tmp_path, monkeypatch):
+    bundled = night_module.read(paths_module_dir())
+    assert lab.BIAS_FILES == tuple(bundled["bias_files"]) and lab.GAIN_E_PER_ADU == bundled["camera"]["gain_e_per_adu"]
+    other = _other_night(tmp_path / "other", bias_files=["b1.fits", "b2.fits"], dark_files=["d.fits"],
+                         flat_files=["f.fits"], flat_exptimes_s=[7.5], science_file="NGC891-0001.fits",
+                         dark_exptime_s=120.0, science_exptime_s=300.0, bias_histogram_range_adu=[40, 160],
+                         camera={"name": "SBIG", "gain_e_per_adu": 2.06, "gain_from": "EGAIN", "ccd_temp_c": -15.0},
+                         ptc_pairs=[], ptc_exptimes_s=[], dark_series_files=[], dark_series_exptimes_s=[])
+    monkeypatch.setenv(DATA_ENV_VAR, str(tmp_path / "other"))
+    assert (lab.BIAS_FILES, lab.FIRST_BIAS_FILE, lab.DARK_FILES) == (("b1.fits", "b2.fits"), "b1.fits", ("d.fits",))
+    assert (lab.DARK_EXPTIME_S, lab.SCIENCE_EXPTIME_S, lab.FLAT_EXPTIMES_S) == (120.0, 300.0, (7.5,))
+    assert lab.GAIN_E_PER_ADU == other["camera"]["gain_e_per_adu"] and lab.CCD_TEMP_C == -15.0
+    assert lab.BIAS_HISTOGRAM_RANGE_ADU == (40, 160)
+    assert lab.CALIBRATED_SCIENCE_FILE == "NGC891-0001_proc.fits"
+    assert lab.PTC_FLAT_PAIRS == () and lab.DARK_SERIES_FILES == ()
+    assert set(lab.NIGHT_FACTS) <= set(dir(lab))
+    # The file changed: read again.
+    _other_night(tmp_path / "other", **{**other, "dark_exptime_s": 90.0})
+    assert lab.DARK_EXPTIME_S == 90.0
+    monkeypatch.delenv(DATA_ENV_VAR)
+    assert lab.BIAS_FILES == tuple(bundled["bias_files"])
+    with pytest.raises(AttributeError, match="NO_SUCH_FACT"):
+        lab.NO_SUCH_FACT
+
+
+@pytest.mark.parametrize("content, words", [
+    (None, "night.json is missing"),
+    ("{not json", "not valid JSON"),
+    ('{"format": "something else"}', "not a ccdlab night description"),
+    ('{"format": "ccdlab night", "version": 1}', "version 1"),
+])
+def test_a_bad_night_file_is_named(tmp_path, monkeypatch, content, words):
+    folder = tmp_path / "night"
+    folder.mkdir()
+    if content is not None:
+        (folder / night_module.NIGHT_FILE).write_text(content)
+    monkeypatch.setenv(DATA_ENV_VAR, str(folder))
+    with pytest.raises(night_module.NightFileError, match=words) as error:
+        lab.BIAS_FILES
+    assert str(folder / night_module.NIGHT_FILE) in str(error.value)
+
+
+def test_a_missing_field_is_named(tmp_path, monkeypatch):
+    night = _other_night(tmp_path / "night")
+    del night["dark_exptime_s"]
+    (tmp_path / "night" / night_module.NIGHT_FILE).write_text(json.dumps(night))
+    monkeypatch.setenv(DATA_ENV_VAR, str(tmp_path / "night"))
+    with pytest.raises(night_module.NightFileError, match="'dark_exptime_s' is missing"):
+        lab.DARK_EXPTIME_S
+
+
+@pytest.mark.parametrize("level, sigma", [(1500.0, 5.0), (100.0, 8.0), (1000.0, 40.0), (3.0, 1.0)])
+def test_histogram_range_holds_the_bias(level, sigma):
+    """02's range on a night without one: the bias's peak in the middle, nearly every pixel inside, >= 0 ADU."""
+    rng = np.random.default_rng(5)
+    bias = np.clip(np.rint(rng.normal(level, sigma, (120, 90))), 0, None)
+    low, high = night_module.histogram_range(bias)
+    assert 0 <= low < np.median(bias) < high
+    assert np.mean((bias >= low) & (bias <= high)) > 0.999
+    assert high - low < 60 * max(sigma, 1.0)  # zoomed: not the converter's whole range

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from convenience_functions import lab
+from convenience_functions import lab, night as night_file
 from sample_data import simulate
 
 SMALL_SHAPE = (64, 48)
@@ -22,7 +22,7 @@ PTC_NAMES = [name for pair in lab.PTC_FLAT_PAIRS for name in pair]
 FRAME_NAMES = (list(lab.BIAS_FILES) + list(lab.DARK_FILES) + list(lab.FLAT_FILES) + [lab.SCIENCE_FILE]
                + PTC_NAMES + list(lab.DARK_SERIES_FILES))
 MASTER_NAMES = list(lab.GIVEN_MASTER_FILES.values())
-ALL_NAMES = sorted(FRAME_NAMES + MASTER_NAMES)
+ALL_NAMES = sorted(FRAME_NAMES + MASTER_NAMES + [night_file.NIGHT_FILE])
 GAIN = lab.GAIN_E_PER_ADU
 
 

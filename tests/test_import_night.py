@@ -18,6 +18,8 @@ from astropy.io import fits
 
 import ccdproc
 from autograder import cli
+import solutions
+from convenience_functions import lab, night as night_file
 from sample_data import import_night, simulate
 
 #: Small and not square, so a swapped axis shows up.
@@ -26,6 +28,8 @@ SHAPE = (50, 64)
 SIZE = 20
 ROW0, COL0 = (SHAPE[0] - SIZE) // 2, (SHAPE[1] - SIZE) // 2
 EGAIN = 2.06
+#: The sensor temperature the frames' CCD-TEMP says, C.
+CCD_TEMP_C = -15.0
 
 #: A real raw frame shipped with ccdproc (IRAF 'object', BZERO 32768, GAIN 1.9).
 CCDPROC_RAW = Path(ccdproc.__file__).parent / "tests" / "data" / "a8280271.fits"
@@ -39,8 +43,8 @@ def run(argv):
         return stop.code
 
 
-def write_frame(folder, name, imagetyp, shape=SHAPE, dtype=np.uint16, seed=0, **cards):
-    """Write a raw frame as a camera would: ``dtype`` counts about 1000 ADU, IMAGETYP and ``cards``.
+def write_frame(folder, name, imagetyp, shape=SHAPE, dtype=np.uint16, seed=0, level=0.0, **cards):
+    """Write a raw frame as a camera would: ``dtype`` counts about 1000 ADU (+ ``level``), IMAGETYP and ``cards``.
 
     Unsigned 16-bit counts are stored the FITS way, as signed integers with BZERO = 32768.
     """
@@ -50,7 +54,7 @@ def write_frame(folder, name, imagetyp, shape=SHAPE, dtype=np.uint16, seed=0, **
     for key, value in cards.items():
         header[key.replace("_", "-")] = value
     header["COMMENT"] = "written by the test in a camera's conventions"
-    data = 1000.0 + np.random.default_rng(seed).normal(0.0, 10.0, shape) + np.arange(shape[1])
+    data = 1000.0 + level + np.random.default_rng(seed).normal(0.0, 10.0, shape) + np.arange(shape[1])
     data = np.rint(data).astype(dtype)
     fits.PrimaryHDU(data, header).writeto(Path(folder) / name)
     return Path(folder) / name
@@ -67,7 +71,8 @@ def real_night(folder):
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    ccdsoft = dict(INSTRUME="SBIG STL-1001E", EGAIN=EGAIN, XBINNING=1, YBINNING=1, SWCREATE="CCDSoft")
+    ccdsoft = dict(INSTRUME="SBIG STL-1001E", EGAIN=EGAIN, XBINNING=1, YBINNING=1, SWCREATE="CCDSoft",
+                   CCD_TEMP=CCD_TEMP_C)
     write_frame(folder, "Bias-001.fit", "Bias Frame", seed=1, EXPTIME=0.0, BIAS=100, **ccdsoft)
     write_frame(folder, "Bias-002.fit", "BIAS", seed=2, EXPOSURE=0.0, **ccdsoft)
     write_frame(folder, "zero003.fits", "zero", seed=3, EXPTIME=0.0, **ccdsoft)
@@ -75,13 +80,13 @@ def real_night(folder):
     write_frame(folder, "Dark-60s-002.fit", "DARK", seed=5, EXPOSURE=60.0, **ccdsoft)  # NINA-like, no EXPTIME
     write_frame(folder, "Dark-60s-003.fit", "dark", seed=6, dtype=np.float32, EXPTIME=60.0, **ccdsoft)
     write_frame(folder, "Dark-10s-001.fit", "Dark Frame", seed=7, EXPTIME=10.0, **ccdsoft)
-    write_frame(folder, "FlatR-001.fit", "Flat Field", seed=8, EXPTIME=23.0, FILTER="R", **ccdsoft)
-    write_frame(folder, "FlatR-002.fit", "FLAT", seed=9, EXPTIME=20.0, FILTER="R", **ccdsoft)
-    write_frame(folder, "flat_R_003.fit", "Light Frame", seed=10, EXPTIME=23.0, FILTER="R", **ccdsoft)
-    write_frame(folder, "lamp_004.fit", "Light Frame", seed=11, EXPTIME=25.0, FILTER="R", OBJECT="Dome flat",
+    write_frame(folder, "FlatR-001.fit", "Flat Field", seed=8, level=20000.0, EXPTIME=23.0, FILTER="R", **ccdsoft)
+    write_frame(folder, "FlatR-002.fit", "FLAT", seed=9, level=20000.0, EXPTIME=20.0, FILTER="R", **ccdsoft)
+    write_frame(folder, "flat_R_003.fit", "Light Frame", seed=10, level=20000.0, EXPTIME=23.0, FILTER="R", **ccdsoft)
+    write_frame(folder, "lamp_004.fit", "Light Frame", seed=11, level=20000.0, EXPTIME=25.0, FILTER="R", OBJECT="Dome flat",
                 **ccdsoft)
-    write_frame(folder, "FlatV-001.fit", "Flat Field", seed=12, EXPTIME=15.0, FILTER="V", **ccdsoft)
-    write_frame(folder, "FlatR-sub.fit", "Flat Field", shape=(40, SHAPE[1]), seed=17, EXPTIME=23.0, FILTER="R",
+    write_frame(folder, "FlatV-001.fit", "Flat Field", seed=12, level=20000.0, EXPTIME=15.0, FILTER="V", **ccdsoft)
+    write_frame(folder, "FlatR-sub.fit", "Flat Field", shape=(40, SHAPE[1]), seed=17, level=20000.0, EXPTIME=23.0, FILTER="R",
                 **ccdsoft)
     write_frame(folder, "M51-R-001.fit", "Light Frame", seed=13, EXPTIME=120.0, FILTER="R", OBJECT="M51",
                 CRPIX1=32.5, CRPIX2=25.5, **ccdsoft)
@@ -158,16 +163,34 @@ def test_imports_a_night_in_real_cameras_conventions(tmp_path, capsys):
     assert dict(zip(night["flat_files"], night["flat_exptimes_s"])) == {
         "FlatR-001.fit": 23.0, "FlatR-002.fit": 20.0, "flat_R_003.fit": 23.0, "lamp_004.fit": 25.0}
     assert night["band"] == "R"
-    assert night["camera"] == {"name": "SBIG STL-1001E", "gain_e_per_adu": EGAIN, "gain_from": "EGAIN"}
+    assert night["camera"] == {"name": "SBIG STL-1001E", "gain_e_per_adu": EGAIN, "gain_from": "EGAIN",
+                               "ccd_temp_c": CCD_TEMP_C}
     assert night["shape"] == [SIZE, SIZE] and night["binning"] == [1, 1]
     assert night["source"] == {"folder": str(folder.resolve()), "shape": list(SHAPE), "window": [ROW0, COL0]}
-    assert night["format"] == "ccdlab night" and night["version"] == import_night.NIGHT_FORMAT_VERSION
-    # The simulator's words: every field but the import's own is a NightDescription's or its Camera's.
+    assert night["format"] == "ccdlab night" and night["version"] == night_file.FORMAT_VERSION
+    # The simulator's words: every field but the import's own is a NightDescription's or its Camera's, and
+    # the simulator's own description of a night has the same fields.
     fields = {field.name for field in dataclasses.fields(simulate.NightDescription)}
-    assert set(night) - {"format", "version", "binning", "source", "camera"} <= fields
+    assert set(night) - {"format", "version", "binning", "source", "camera", "simulated_camera"} <= fields
     assert "gain_e_per_adu" in {field.name for field in dataclasses.fields(simulate.Camera)}
+    assert set(night) - {"binning", "simulated_camera"} == set(night_file.read(simulate.BUNDLED_DIR))
+    assert night_file.read(out) == {**night, "binning": [1, 1]}  # the lab reads it
+    # No dark series: only the 60 s darks come two or more to a time.
+    assert night["dark_series_files"] == [] and night["ptc_pairs"] == []
+    # 02's histogram range from the night's own first bias: its median inside, most pixels too.
+    bias = fits.getdata(out / night["bias_files"][0]).astype(float)
+    low, high = night["bias_histogram_range_adu"]
+    assert low < np.median(bias) < high and np.mean((bias >= low) & (bias <= high)) > 0.99
     taken = expected["bias"] | expected["dark"] | expected["flat"] | {expected["science"]}
-    assert {path.name for path in out.iterdir()} == taken | {import_night.NIGHT_FILE}
+    masters = set(lab.GIVEN_MASTER_FILES.values())
+    assert {path.name for path in out.iterdir()} == taken | {import_night.NIGHT_FILE, "simulated_camera"} | masters
+    # The given masters are the reference module's, from the imported frames.
+    master_bias = solutions.combine_bias([out / name for name in night["bias_files"]])
+    np.testing.assert_allclose(fits.getdata(out / lab.GIVEN_MASTER_FILES["bias"]), master_bias, rtol=1e-6)
+    assert fits.getheader(out / lab.GIVEN_MASTER_FILES["dark"])["EXPTIME"] == 60.0
+    # A frame with EXPOSURE alone now also says EXPTIME, as the lab's functions read it.
+    assert fits.getheader(out / "Dark-60s-002.fit")["EXPTIME"] == 60.0
+    assert fits.getheader(out / "Bias-002.fit")["EXPTIME"] == 0.0
     assert not [path for path in tmp_path.iterdir() if ".ccdlab-import-" in path.name]  # no staging left
     assert "imported 3 biases, 3 darks of 60 s, 4 flats (R)" in capsys.readouterr().out
 
@@ -206,8 +229,9 @@ def test_crop_keeps_raw_integers_bzero_and_every_card(tmp_path):
             assert [card for card in new_cards if card in old_cards] == old_cards  # all kept, in order
             assert (new[0].header["NAXIS1"], new[0].header["NAXIS2"]) == (SIZE, SIZE)
             history = [str(text) for text in new[0].header["HISTORY"]]
+            copied = ["ccdlab data --from: EXPTIME copied from EXPOSURE"] if "EXPTIME" not in raw[0].header else []
             assert history == [f"ccdlab data --from: kept section [{COL0 + 1}:{COL0 + SIZE},"
-                               f"{ROW0 + 1}:{ROW0 + SIZE}] of a {SHAPE[0]}x{SHAPE[1]} frame"]
+                               f"{ROW0 + 1}:{ROW0 + SIZE}] of a {SHAPE[0]}x{SHAPE[1]} frame"] + copied
         np.testing.assert_array_equal(fits.getdata(out / name), fits.getdata(folder / name)[window])
     science = fits.getheader(out / expected["science"])
     assert (science["CRPIX1"], science["CRPIX2"]) == (32.5 - COL0, 25.5 - ROW0)  # the same sky pixel
@@ -411,12 +435,13 @@ def test_ccdproc_real_raw_frame(tmp_path):
     shape = fits.getdata(CCDPROC_RAW).shape
     write_frame(folder, "zero01.fits", "zero", shape=shape, EXPTIME=0.0, GAIN=1.9)
     write_frame(folder, "dark01.fits", "dark", shape=shape, EXPTIME=150.0, GAIN=1.9)
-    write_frame(folder, "flat01.fits", "flat", shape=shape, EXPTIME=5.0, GAIN=1.9)
+    write_frame(folder, "flat01.fits", "flat", shape=shape, level=20000.0, EXPTIME=5.0, GAIN=1.9)
     out = tmp_path / "night"
     assert run(["data", "--from", str(folder), "--out", str(out), "--size", "100"]) == 0
     night = json.loads((out / import_night.NIGHT_FILE).read_text())
     assert night["science_file"] == CCDPROC_RAW.name and night["science_exptime_s"] == 150.04
-    assert night["camera"] == {"name": "STE3 CCD", "gain_e_per_adu": 1.9, "gain_from": "GAIN"}
+    assert night["camera"] == {"name": "STE3 CCD", "gain_e_per_adu": 1.9, "gain_from": "GAIN",
+                               "ccd_temp_c": fits.getheader(CCDPROC_RAW)["CCD-TEMP"]}
     assert night["band"] is None
     row0, col0 = (shape[0] - 100) // 2, (shape[1] - 100) // 2
     with fits.open(CCDPROC_RAW, do_not_scale_image_data=True) as raw, \
@@ -436,3 +461,26 @@ def test_checksum_cards_are_recomputed_for_the_window(tmp_path):
         warnings.simplefilter("error")  # a wrong checksum is a warning
         with fits.open(out / "Bias-001.fit", checksum=True) as hdus:
             assert hdus[0].verify_checksum() == 1 and hdus[0].verify_datasum() == 1
+
+
+def test_dark_series_is_found(tmp_path, capsys):
+    """Darks at three exposure times or more, two or more at each, become notebook 06's dark series."""
+    folder, expected = (tmp_path / "raw"), real_night(tmp_path / "raw")
+    camera = dict(INSTRUME="SBIG STL-1001E", EGAIN=EGAIN, XBINNING=1, YBINNING=1)
+    write_frame(folder, "Dark-10s-002.fit", "Dark Frame", seed=20, EXPTIME=10.0, **camera)
+    write_frame(folder, "Dark-30s-001.fit", "DARK", seed=21, EXPOSURE=30.0, **camera)
+    write_frame(folder, "Dark-30s-002.fit", "Dark Frame", seed=22, EXPTIME=30.0, **camera)
+    write_frame(folder, "Dark-30s-003.fit", "Dark Frame", seed=23, EXPTIME=30.0, **camera)
+    out = tmp_path / "night"
+    assert run(["data", "--from", str(folder), "--out", str(out), "--size", str(SIZE)]) == 0
+    night = night_file.read(out)
+    # Two per time (the fewest any time has), ordered by time; the calibration darks stay the 60 s ones.
+    assert night["dark_series_exptimes_s"] == [10.0, 30.0, 60.0]
+    assert night["dark_series_files"] == ["Dark-10s-001.fit", "Dark-10s-002.fit", "Dark-30s-001.fit",
+                                          "Dark-30s-002.fit", "Dark-60s-001.fit", "Dark-60s-002.fit"]
+    assert set(night["dark_files"]) == expected["dark"]
+    assert all((out / name).is_file() for name in night["dark_series_files"])
+    assert not (out / "Dark-30s-003.fit").exists()
+    text = capsys.readouterr().out
+    assert table_lines(text)["Dark-10s-001.fit"] == "dark      the dark series (10 s)"
+    assert "a dark series of 6 darks (10, 30, 60 s)" in text

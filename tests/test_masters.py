@@ -17,6 +17,7 @@ from astropy.io import fits
 import solutions
 from conftest import FrameFactory, files_unchanged
 from convenience_functions import data_dir, data_paths, given_masters, lab
+from convenience_functions import night as night_module
 from convenience_functions import paths as paths_module
 from sample_data import given_masters as given_module
 from sample_data import simulate
@@ -113,12 +114,19 @@ def test_given_masters_fail(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match=lab.GIVEN_MASTER_FILES["bias"]):
         given_masters()
 
-    # Missing raw frame: named, nothing written.
-    with pytest.raises(FileNotFoundError, match=lab.BIAS_FILES[0]):
+    # No description of the night: the error names the file.
+    with pytest.raises(night_module.NightFileError, match=night_module.NIGHT_FILE):
         given_module.write_given_masters(tmp_path)
     assert list(tmp_path.iterdir()) == []
 
-    # Frames without FILTER or DATE-OBS cannot get a truthful header.
+    # Missing raw frame: named, nothing written.
+    shutil.copy(night_module.night_file(paths_module.BUNDLED_DATA_DIR), tmp_path)
+    with pytest.raises(FileNotFoundError, match=lab.BIAS_FILES[0]):
+        given_module.write_given_masters(tmp_path)
+    assert [path.name for path in tmp_path.iterdir()] == [night_module.NIGHT_FILE]
+
+    # Frames without FILTER or DATE-OBS (a real camera's software may write neither): the masters' headers
+    # leave them out rather than invent them.
     factory = FrameFactory(tmp_path)
     for name in lab.BIAS_FILES:
         factory.bias(name)
@@ -126,6 +134,8 @@ def test_given_masters_fail(tmp_path, monkeypatch):
         factory.dark(name)
     for name, exptime in zip(lab.FLAT_FILES, lab.FLAT_EXPTIMES_S):
         factory.flat_frame(name, exptime)
-    with pytest.raises(ValueError, match="FILTER"):
-        given_module.write_given_masters(tmp_path)
-    assert not [name for name in lab.GIVEN_MASTER_FILES.values() if (tmp_path / name).exists()]
+    written = given_module.write_given_masters(tmp_path)
+    for path in written.values():
+        header = fits.getheader(path)
+        assert "FILTER" not in header and "DATE-OBS" not in header
+    assert fits.getheader(written["dark"])["EXPTIME"] == lab.DARK_EXPTIME_S

@@ -27,7 +27,9 @@ from astropy.nddata import CCDData
 from astropy.wcs import FITSFixedWarning
 
 import solutions
-from convenience_functions import lab
+from convenience_functions import data_dir, data_path, lab
+from convenience_functions import night as night_module
+from convenience_functions import paths as paths_module
 from conftest import sha256_of
 
 #: The reference functions, as each module lists them: notebooks 01-05's
@@ -118,9 +120,15 @@ def test_public_api_is_exported_with_docstrings():
             assert doc and "Parameters" in doc and "Raises" in doc, name
 
 
-def test_calc_dark_current_default_gain_is_the_lab_gain():
-    default = inspect.signature(solutions.calc_dark_current).parameters["gain"].default
-    assert default == lab.GAIN_E_PER_ADU
+def test_calc_dark_current_default_gain_is_the_nights_gain(tmp_path, monkeypatch):
+    """Without ``gain``, the gain of the night being reduced (CCDLAB_DATA's night.json), read at the call."""
+    dark, bias = data_path(lab.FIRST_DARK_FILE), data_path(lab.FIRST_BIAS_FILE)
+    assert solutions.calc_dark_current(dark, bias) == solutions.calc_dark_current(dark, bias, gain=lab.GAIN_E_PER_ADU)
+    described = json.loads((data_dir() / night_module.NIGHT_FILE).read_text())
+    described["camera"]["gain_e_per_adu"] = 1.3
+    (tmp_path / night_module.NIGHT_FILE).write_text(json.dumps(described))
+    monkeypatch.setenv(paths_module.DATA_ENV_VAR, str(tmp_path))
+    assert solutions.calc_dark_current(dark, bias) == pytest.approx(solutions.calc_dark_current(dark, bias, gain=1.3))
 
 
 # ---------------------------------------------------------------------------

@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from .compare import NOTES, _call, _closest_variant, _Failed, _returned_nothing, _type_name
-from .nights import _nights, _read
+from .nights import _nights, _read, series_night
 
 #: Smallest relative tolerance of a measured camera parameter.
 FLOOR = 0.03
@@ -58,13 +58,18 @@ CLIP3_STD_BIAS = 0.02
 
 
 @contextlib.contextmanager
-def _camera_nights(nights):
-    """The nights to judge on: ``nights`` if given (tests), else the bundled and the second night."""
+def _camera_nights(nights, series=None):
+    """The nights to judge on: ``nights`` if given (tests), else the course's night and the second night.
+
+    With ``series`` (``'ptc'`` or ``'dark_series'``), a night without that
+    series stands aside for the simulated camera written beside its frames
+    (:func:`.nights.series_night`), whose truth the simulator knows.
+    """
     if nights is not None:
-        yield list(nights)
+        yield [series_night(night, series) if series else night for night in nights]
         return
     with _nights() as (both, _scratch):
-        yield both
+        yield [series_night(night, series) if series else night for night in both]
 
 
 def _camera(night):

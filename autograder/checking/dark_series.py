@@ -84,7 +84,7 @@ def dark_current_truth(night, master_bias):
 def diagnose_fit_dark_current(func, nights=None):
     """Check ``fit_dark_current(dark_files, master_bias, gain)`` against the camera's mean dark current."""
     name = "fit_dark_current"
-    with _camera_nights(nights) as nights:
+    with _camera_nights(nights, "dark_series") as nights:
         for night in nights:
             master_bias, gain = _bias_and_gain(night)
             files = list(night.dark_series)
@@ -236,7 +236,7 @@ def judge_bad_pixel_mask(night, mask, limit, master_bias, gain):
 def diagnose_bad_pixel_mask(func, nights=None):
     """Check ``bad_pixel_mask(dark_files, master_bias, gain, max_dark_current)`` against the truly bad pixels."""
     name = "bad_pixel_mask"
-    with _camera_nights(nights) as nights:
+    with _camera_nights(nights, "dark_series") as nights:
         for night in nights:
             master_bias, gain = _bias_and_gain(night)
             for limit in bad_pixel_limits(night):

@@ -37,42 +37,84 @@ class Night:
 
 
 def bundled_night():
-    """The bundled frames that the students reduce."""
-    from astropy.io import fits
+    """The night the students reduce: the frames of the data folder (``CCDLAB_DATA``, else the bundled ones)."""
+    from convenience_functions.paths import data_dir
 
-    shape = fits.getdata(data_path(lab.FIRST_BIAS_FILE)).shape
+    return night_of(data_dir())
+
+
+def night_of(folder):
+    """The :class:`Night` of a folder of frames, from its ``night.json`` (``convenience_functions.lab``).
+
+    ``simulation`` is the simulator's description when the simulator made
+    these frames (the bundled night, or the simulated camera of an imported
+    night), else None: then the reference's results stand in for the truth.
+    """
+    folder = Path(folder)
+    facts = lab.night_facts(folder)
+    label = facts["NIGHT_LABEL"]
     night = Night(
-        folder=Path(data_path(lab.FIRST_BIAS_FILE)).parent,
-        biases=data_paths(lab.BIAS_FILES),
-        darks=data_paths(lab.DARK_FILES),
-        flats=data_paths(lab.FLAT_FILES),
-        science=data_path(lab.SCIENCE_FILE),
-        shape=shape,
-        dark_exptime=lab.DARK_EXPTIME_S,
-        science_exptime=lab.SCIENCE_EXPTIME_S,
-        description="the bundled frames",
-        ptc_pairs=[tuple(data_paths(pair)) for pair in lab.PTC_FLAT_PAIRS],
-        dark_series=data_paths(lab.DARK_SERIES_FILES),
+        folder=folder,
+        biases=data_paths(facts["BIAS_FILES"], folder),
+        darks=data_paths(facts["DARK_FILES"], folder),
+        flats=data_paths(facts["FLAT_FILES"], folder),
+        science=data_path(facts["SCIENCE_FILE"], folder),
+        shape=facts["SHAPE"],
+        dark_exptime=facts["DARK_EXPTIME_S"],
+        science_exptime=facts["SCIENCE_EXPTIME_S"],
+        description="the bundled frames" if label == "the bundled night" else label,
+        ptc_pairs=[tuple(data_paths(pair, folder)) for pair in facts["PTC_FLAT_PAIRS"]],
+        dark_series=data_paths(facts["DARK_SERIES_FILES"], folder),
     )
-    night.simulation = _bundled_simulation(night.biases[0])
+    night.simulation = _simulation(folder, night.biases[0])
     return night
 
 
-def _bundled_simulation(first_bias):
-    """The simulator's description of the bundled night when ``first_bias`` is its frame, else None."""
+def series_night(night, series):
+    """The night whose frames hold ``series`` (``'ptc'`` or ``'dark_series'``) for ``night``.
+
+    ``night`` itself when it has the series; else the simulated camera that
+    ``ccdlab data --from`` wrote beside an imported night's frames
+    (``convenience_functions.paths.series_dir``), with its own biases.
+    """
+    if (night.ptc_pairs if series == "ptc" else night.dark_series):
+        return night
+    from convenience_functions.paths import SIMULATED_CAMERA_DIRNAME
+
+    simulated = night.folder / SIMULATED_CAMERA_DIRNAME
+    if not (simulated / "night.json").is_file():
+        return night
+    return night_of(simulated)
+
+
+def _simulation(folder, first_bias):
+    """The simulator's description of the night in ``folder`` when the simulator made it, else None.
+
+    The bundled night is recognised by its truth file's checksum of the first
+    bias; a simulated camera of an imported night by the description its
+    parent's ``night.json`` records (:func:`sample_data.import_night.simulated_camera`).
+    """
     import hashlib
     import json
 
-    from sample_data import simulate
+    from sample_data import import_night, simulate
 
+    folder = Path(folder)
     try:
         truth = json.loads(Path(simulate.BUNDLED_TRUTH).read_text())
         recorded = truth["frames"][Path(first_bias).name]["sha256"]
+        if hashlib.sha256(Path(first_bias).read_bytes()).hexdigest() == recorded:
+            return simulate.bundled_description()
     except (OSError, KeyError, ValueError):
+        pass
+    try:
+        parent = json.loads((folder.parent / "night.json").read_text())
+        record = parent["simulated_camera"]
+    except (OSError, KeyError, ValueError, TypeError):
         return None
-    if hashlib.sha256(Path(first_bias).read_bytes()).hexdigest() != recorded:
+    if record.get("folder") != folder.name:
         return None
-    return simulate.bundled_description()
+    return import_night.simulated_camera_description(record)
 
 
 #: Shape (without a seed) and exposure times of the second night: nothing like the bundled one.

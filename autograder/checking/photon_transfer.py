@@ -146,7 +146,7 @@ def judge_photon_transfer(night, signal, variance):
 def diagnose_photon_transfer(func, nights=None):
     """Check ``photon_transfer(flat_pairs, bias_file_1, bias_file_2)`` against the camera's noise."""
     name = "photon_transfer"
-    with _camera_nights(nights) as nights:
+    with _camera_nights(nights, "ptc") as nights:
         for night in nights:
             pairs = [list(pair) for pair in night.ptc_pairs]
             try:
@@ -218,7 +218,7 @@ def diagnose_plot_photon_transfer(func, nights=None):
     """Check ``plot_photon_transfer(signal_adu, variance_adu2, ax=None)`` by inspecting what it drew."""
     name = "plot_photon_transfer"
     problems = []
-    with _camera_nights(nights) as nights:
+    with _camera_nights(nights, "ptc") as nights:
         night = nights[-1]  # the second night: another shape and camera each grading run
         signal, variance = _reference("photon_transfer", [tuple(p) for p in night.ptc_pairs], *_bias_pair(night))
         try:

@@ -132,7 +132,7 @@ def gain_truth(night, pair):
 def diagnose_measure_gain(func, nights=None):
     """Check ``measure_gain(flat_file_1, flat_file_2, bias_file_1, bias_file_2)`` against the camera's gain."""
     name = "measure_gain"
-    with _camera_nights(nights) as nights:
+    with _camera_nights(nights, "ptc") as nights:
         for night in nights:
             pair, biases = gain_pair(night), _bias_pair(night)
             value = _measured(func, name, night, "e-/ADU", pair[0], pair[1], biases[0], biases[1])
