@@ -12,12 +12,26 @@ the darks of whichever night the lab is reducing.
 
 from . import night as _night
 
-#: The kind of camera that took the frames.  Its sensor is cooled by a
-#: Peltier element to the CCD-TEMP of the headers (-20 C); ordinary pixels of
-#: such a camera have a dark current of a few hundredths of an electron per
-#: second, in the range below.
+#: The kind of camera the lab's nights come from: its sensor is cooled by a
+#: Peltier element to the temperature the headers' CCD-TEMP gives.
 CAMERA_CLASS = "thermoelectrically cooled CCD"
-TYPICAL_DARK_CURRENT_E_PER_S = (0.01, 0.1)
+
+#: Silicon's dark current about halves for every DARK_CURRENT_HALVING_C of
+#: cooling; an ordinary pixel of such a camera has about
+#: DARK_CURRENT_AT_0C_E_PER_S at 0 C (e-/s), within a factor
+#: TYPICAL_DARK_CURRENT_SPREAD either way (lab.TYPICAL_DARK_CURRENT_E_PER_S
+#: is that range at the night's CCD_TEMP_C: 0.01-0.1 e-/s at -20 C).
+DARK_CURRENT_AT_0C_E_PER_S = 0.5
+DARK_CURRENT_HALVING_C = 6.0
+TYPICAL_DARK_CURRENT_SPREAD = (0.2, 2.0)
+
+
+def typical_dark_current(temp_c):
+    """Return the dark current of an ordinary pixel of a cooled CCD at ``temp_c`` C, e-/s/pixel.
+
+    ``DARK_CURRENT_AT_0C_E_PER_S`` halved for every ``DARK_CURRENT_HALVING_C`` of cooling.
+    """
+    return DARK_CURRENT_AT_0C_E_PER_S * 2.0 ** (temp_c / DARK_CURRENT_HALVING_C)
 
 #: Raw frames are unsigned 16-bit integers: this is the largest value the
 #: camera's converter can write (where the converter saturates), ADU.  A
@@ -47,6 +61,8 @@ NIGHT_FACTS = {
     "NIGHT_LABEL": "words for the night, e.g. 'the bundled night'",
     "SHAPE": "(ny, nx) of every frame, pixels",
     "CCD_TEMP_C": "sensor temperature, C, or None when the headers give none",
+    "TYPICAL_DARK_CURRENT_E_PER_S": "(low, high) dark current of an ordinary pixel of a cooled CCD at CCD_TEMP_C, "
+                                    "e-/s (typical_dark_current times TYPICAL_DARK_CURRENT_SPREAD, to one digit), or None",
     # The photon-transfer series (notebook 06): pairs of flats lit by a lamp
     # of constant brightness, faint to bright, two frames per exposure time so
     # that their difference holds only noise; empty when the night has none.
@@ -86,6 +102,7 @@ def night_facts(folder=None):
     night = _night.cached(folder)
     science = night["science_file"]
     stem = science.rsplit(".", 1)[0] if "." in science else science
+    temp_c = night["camera"].get("ccd_temp_c")
     facts = {
         "GAIN_E_PER_ADU": float(night["camera"]["gain_e_per_adu"]),
         "DARK_EXPTIME_S": float(night["dark_exptime_s"]),
@@ -103,7 +120,9 @@ def night_facts(folder=None):
         "BAND": night["band"],
         "NIGHT_LABEL": night["label"],
         "SHAPE": tuple(night["shape"]),
-        "CCD_TEMP_C": night["camera"].get("ccd_temp_c"),
+        "CCD_TEMP_C": temp_c,
+        "TYPICAL_DARK_CURRENT_E_PER_S": None if temp_c is None else tuple(
+            float(f"{typical_dark_current(temp_c) * factor:.1g}") for factor in TYPICAL_DARK_CURRENT_SPREAD),
         "PTC_FLAT_PAIRS": tuple(tuple(pair) for pair in night["ptc_pairs"]),
         "PTC_EXPTIMES_S": tuple(float(t) for t in night["ptc_exptimes_s"]),
         "DARK_SERIES_EXPTIMES_S": tuple(float(t) for t in night["dark_series_exptimes_s"]),

@@ -121,7 +121,7 @@ def series_note(series):
     words = {"ptc": "photon-transfer flat pairs", "dark_series": "dark series"}[series]
     night = lab.night_facts(folder)
     if folder == data_dir():
-        return f"The {words} are {night['NIGHT_LABEL']}'s own."
+        return f"The {words} come from {night['NIGHT_LABEL']} itself."
     return (f"{lab.NIGHT_LABEL[0].upper()}{lab.NIGHT_LABEL[1:]} has no {words}: this part measures "
             f"{night['NIGHT_LABEL']} instead ({night['SHAPE'][0]}x{night['SHAPE'][1]} pixels, gain "
             f"{night['GAIN_E_PER_ADU']:g} e-/ADU, with its own biases).")

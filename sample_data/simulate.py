@@ -133,10 +133,9 @@ MAX_SIDE = 8192
 
 # --- camera: a thermoelectrically (Peltier) cooled CCD ----------------------
 #: Dark current of an ordinary pixel at 0 C, e-/s/pixel, and the temperature
-#: step that halves it, C: silicon's dark current about halves for every
-#: 6 C of cooling.
-DARK_CURRENT_AT_0C_E_PER_S = 0.5
-DARK_CURRENT_HALVING_C = 6.0
+#: step that halves it, C (the lab's rule for its camera class, ``lab``).
+DARK_CURRENT_AT_0C_E_PER_S = lab.DARK_CURRENT_AT_0C_E_PER_S
+DARK_CURRENT_HALVING_C = lab.DARK_CURRENT_HALVING_C
 CCD_TEMP_C = -20.0
 BIAS_LEVEL_ADU = 1500.0
 BIAS_COLUMN_SIGMA_ADU = 4.0
