@@ -63,7 +63,7 @@ def _formgrade(args):
 def _release(args):
     from . import release
 
-    return release.main_release(bundle=args.bundle)
+    return release.main_release(bundle=args.bundle, data=args.data)
 
 
 def _check(args):
@@ -156,6 +156,12 @@ def build_parser():
     )
     release.add_argument("--bundle", metavar="OUT.zip", default=None,
                          help="also write the zip a TA hands out (notebooks, helpers, frames)")
+    release.add_argument("--data", metavar="DIR", default=None,
+                         help="make the night in DIR (made by `ccdlab data`, e.g. `ccdlab data --from SRC --out DIR`) "
+                         "the course's night: its frames are copied to labs/frames and named in course_night.json "
+                         "(commit both); `ccdlab check`, `ccdlab grade`, the lab and the bundle then use them. "
+                         "Without --data the course keeps its night; --data sample_data/frames goes back to the "
+                         "bundled simulated night"),
     release.set_defaults(run=_release)
 
     check = verbs.add_parser(

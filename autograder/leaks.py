@@ -67,10 +67,10 @@ _TRIVIAL = {"", "pass", "else:", "try:", "return", "}", ")", "]"}
 
 
 def frames_dir(root):
-    """Return the frames folder of the course at ``root`` (what students receive)."""
-    from convenience_functions.paths import BUNDLED_DATA_SUBDIR
+    """Return the frames folder of the course at ``root`` (what students receive): its night's, or the bundled."""
+    from convenience_functions.paths import course_data_dir
 
-    return Path(root) / BUNDLED_DATA_SUBDIR
+    return course_data_dir(root)
 
 
 def student_files(root):
@@ -98,10 +98,11 @@ def student_files(root):
     for module in sorted((root / "convenience_functions").glob("*.py")):
         files[f"convenience_functions/{module.name}"] = module
     folder = frames_dir(root)
-    if folder.is_dir():
-        for frame in sorted(folder.iterdir()):
-            if frame.is_file() and not frame.name.startswith("."):
-                files[f"{BUNDLED_DATA_SUBDIR.as_posix()}/{frame.name}"] = frame
+    if folder.is_dir():  # the course's frames go where the bundle's helpers look for them
+        for frame in sorted(folder.rglob("*")):
+            relative = frame.relative_to(folder)
+            if frame.is_file() and not any(part.startswith(".") for part in relative.parts):
+                files[f"{BUNDLED_DATA_SUBDIR.as_posix()}/{relative.as_posix()}"] = frame
     return files
 
 
@@ -224,6 +225,16 @@ def answer_values(truth):
     return found
 
 
+def _imported(folder):
+    """True if the night in ``folder`` was imported from real frames (its night.json names a source folder)."""
+    from convenience_functions import night
+
+    try:
+        return "folder" in night.read(folder).get("source", {})
+    except ValueError:
+        return False
+
+
 class Secrets:
     """Everything :func:`scan` looks for, read once from the course at ``root``.
 
@@ -254,11 +265,14 @@ class Secrets:
         self.graded = graded_functions(sources)
         self.problems = [] if sources else [f"no instructor notebooks in {course.source_dir(root)}"]
         self.truth_file = truth_path(frames_dir(root))
-        try:
-            self.values = answer_values(json.loads(self.truth_file.read_text(encoding="utf-8")))
-        except (OSError, ValueError) as error:
-            self.values = {}
-            self.problems.append(f"cannot check for reference answers: truth file {self.truth_file}: {error}")
+        self.values = {}
+        if _imported(frames_dir(root)):
+            self.truth_file = None  # an observatory's frames: no truth exists, no answer of it can leak
+        else:
+            try:
+                self.values = answer_values(json.loads(self.truth_file.read_text(encoding="utf-8")))
+            except (OSError, ValueError) as error:
+                self.problems.append(f"cannot check for reference answers: truth file {self.truth_file}: {error}")
         pattern = "|".join(re.escape(text) for text in sorted(self.values, key=len, reverse=True))
         self._values_re = re.compile(rf"(?<![\d.])(?:{pattern})(?!\.?\d)") if pattern else None
 

@@ -9,6 +9,7 @@ scanned the same way and is not written when it leaks.
 """
 
 import difflib
+import json
 import logging
 import shutil
 import sys
@@ -179,13 +180,13 @@ Set up once (Python 3.9 or newer), in this folder:
 
 Afterwards only the last line is needed to start JupyterLab again.
 
-Open the notebooks in order, 01 to 05.  Write your code where a cell says
+Open the notebooks in order, {first} to {last}.  Write your code where a cell says
 YOUR CODE HERE (delete the raise NotImplementedError() line) and your
 answers where it says YOUR ANSWER HERE; run the test cell after each answer
 to check your work.  Before you hand a notebook in, restart its kernel and
 run all cells (Kernel > Restart Kernel and Run All Cells) and save it.
 
-To hand in: upload the five .ipynb files, with their names unchanged, as
+To hand in: upload the {count} .ipynb files, with their names unchanged, as
 your course asks (one zip of them is fine).  Nothing else is graded.
 """
 
@@ -204,8 +205,10 @@ def bundle_contents(root):
         Name -> bytes: ``README.txt``, ``requirements.txt`` and the files
         of :func:`autograder.leaks.student_files`.
     """
+    notebooks = sorted(path.name for path in course.release_dir(root).glob("*.ipynb")) or ["??"]
+    readme = README.format(first=notebooks[0][:2], last=notebooks[-1][:2], count=len(notebooks))
     contents = {
-        "README.txt": README.encode("utf-8"),
+        "README.txt": readme.encode("utf-8"),
         "requirements.txt": ("\n".join(student_requirements()) + "\n").encode("utf-8"),
     }
     for name, path in leaks.student_files(root).items():
@@ -273,9 +276,71 @@ class LeakError(RuntimeError):
 # The commands
 
 
-def main_release(*, root=course.REPO_ROOT, bundle=None):
-    """``ccdlab release``: regenerate ``labs/`` from ``solutions/`` (and bundle)."""
+#: Where ``ccdlab release --data`` puts the course's night, relative to the course root.
+COURSE_FRAMES = Path("labs", "frames")
+
+
+def use_night(root, data):
+    """Make the night in ``data`` the course's (``ccdlab release --data DIR``); return a sentence saying so.
+
+    Its frames (and its ``night.json``, given masters and simulated camera)
+    are copied to ``root/labs/frames``, replacing the course's earlier night
+    there, and ``root/course_night.json`` names that folder, with the night's
+    label and where it came from: the two things a TA commits.  ``data``
+    being the bundled frames folder goes back to it (both are removed).
+
+    Raises
+    ------
+    ValueError
+        If ``data`` is not a folder of frames with a valid ``night.json``
+        (then nothing changed).
+    """
+    from convenience_functions import night
+    from convenience_functions.paths import BUNDLED_DATA_SUBDIR, COURSE_NIGHT_FILE
+
+    root, data = Path(root), Path(data).expanduser()
+    record_file, target = root / COURSE_NIGHT_FILE, root / COURSE_FRAMES
+    if not data.is_dir():
+        raise ValueError(f"--data {data} is not a folder")
+    if data.resolve() == (root / BUNDLED_DATA_SUBDIR).resolve():
+        record_file.unlink(missing_ok=True)
+        shutil.rmtree(target, ignore_errors=True)
+        return f"the course reduces the bundled frames ({BUNDLED_DATA_SUBDIR.as_posix()}) again"
+    if data.resolve() == target.resolve():
+        raise ValueError(f"--data {data} is already the course's frames folder")
+    try:
+        described = night.read(data)
+    except night.NightFileError as error:
+        raise ValueError(f"--data {data}: {error}") from None
+    missing = [name for name in (*described["bias_files"], *described["dark_files"], *described["flat_files"],
+                                 described["science_file"]) if not (data / name).is_file()]
+    if missing:
+        raise ValueError(f"--data {data}: {len(missing)} frame(s) its night.json names are missing, e.g. {missing[0]}")
+    staging = target.with_name(f".{target.name}-new")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(data, staging, ignore=shutil.ignore_patterns(".*", "*_truth.json"))
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    from sample_data.simulate import truth_path
+
+    truth_path(target).unlink(missing_ok=True)
+    if truth_path(data).is_file():  # a simulated night's truth stays beside its frames, never in them
+        shutil.copyfile(truth_path(data), truth_path(target))
+    record = {"frames": COURSE_FRAMES.as_posix(), "label": described["label"], "from": str(data.resolve())}
+    record_file.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return (f"the course's night is now {described['label']}: its frames are in {COURSE_FRAMES.as_posix()}/, "
+            f"named in {COURSE_NIGHT_FILE} (commit both)")
+
+
+def main_release(*, root=course.REPO_ROOT, bundle=None, data=None):
+    """``ccdlab release``: regenerate ``labs/`` from ``solutions/`` (and bundle); ``data`` chooses the night."""
     root = Path(root)
+    if data is not None:
+        try:
+            print(f"ccdlab release: {use_night(root, data)}")
+        except ValueError as error:
+            print(f"ccdlab release: {error}; nothing changed", file=sys.stderr)
+            return 1
     broken = course_checks.marker_problems(root)
     if broken:
         print("ccdlab release: the instructor notebooks cannot be released:", *broken, sep="\n  ", file=sys.stderr)

@@ -121,8 +121,8 @@ def _scratch_course(scratch, template, data_source, copy_data):
     (guard / "sitecustomize.py").write_text(_GUARD)
     data = scratch / "data"
     shutil.copytree(data_source, data, ignore=_frames_only)
-    for path in data.iterdir():
-        path.chmod(0o444)
+    for path in sorted(data.rglob("*"), reverse=True):  # files before their folders
+        path.chmod(0o555 if path.is_dir() else 0o444)
     data.chmod(0o555)
     return root, data
 

@@ -1,5 +1,6 @@
-"""Find the bundled frames and the scratch folder from any working directory."""
+"""Find the night's frames and the scratch folder from any working directory."""
 
+import json
 import os
 from pathlib import Path
 
@@ -13,8 +14,15 @@ DATA_ENV_VAR = "CCDLAB_DATA"
 #: holds ``convenience_functions/``.
 BUNDLED_DATA_SUBDIR = Path("sample_data", "frames")
 
+#: The folder that holds ``convenience_functions/`` (a course's root, or the top of the students' bundle).
+COURSE_ROOT = Path(__file__).resolve().parent.parent
+
 #: That folder itself.
-BUNDLED_DATA_DIR = Path(__file__).resolve().parent.parent / BUNDLED_DATA_SUBDIR
+BUNDLED_DATA_DIR = COURSE_ROOT / BUNDLED_DATA_SUBDIR
+
+#: File at a course's root naming the course's own night, when its release chose one: ``{"frames": folder
+#: relative to the root, ...}``.  Without it the course reduces the bundled frames.
+COURSE_NIGHT_FILE = "course_night.json"
 
 #: Subfolder of a night's folder holding a simulated camera like the night's,
 #: whose series notebook 06 measures when the night has none of its own
@@ -25,12 +33,34 @@ SIMULATED_CAMERA_DIRNAME = "simulated_camera"
 SERIES = {"ptc": "PTC_FLAT_PAIRS", "dark_series": "DARK_SERIES_FILES"}
 
 
+def course_data_dir(root=COURSE_ROOT):
+    """Return the frames folder of the course at ``root``.
+
+    The folder its :data:`COURSE_NIGHT_FILE` names (the night the course's
+    release chose), else the bundled frames, ``root/sample_data/frames``.
+
+    Raises
+    ------
+    ValueError
+        If the course night file is not valid (the message names it).
+    """
+    record_file = Path(root) / COURSE_NIGHT_FILE
+    if not record_file.is_file():
+        return Path(root) / BUNDLED_DATA_SUBDIR
+    try:
+        frames = json.loads(record_file.read_text(encoding="utf-8"))["frames"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{record_file} does not name the course's frames folder ({error!r})") from None
+    return (Path(root) / frames).resolve()
+
+
 def data_dir():
     """Return the folder that holds the raw frames.
 
     The folder named by the ``CCDLAB_DATA`` environment variable wins;
-    otherwise the frames bundled with the package are used, wherever the
-    notebook or test was started from.
+    otherwise the course's night (:func:`course_data_dir`: the frames the
+    course chose, or those bundled with the package), wherever the notebook
+    or test was started from.
 
     Returns
     -------
@@ -43,7 +73,7 @@ def data_dir():
         If the folder does not exist.
     """
     override = os.environ.get(DATA_ENV_VAR)
-    folder = Path(override).expanduser().resolve() if override else BUNDLED_DATA_DIR
+    folder = Path(override).expanduser().resolve() if override else course_data_dir()
     if not folder.is_dir():
         where = f"${DATA_ENV_VAR}={override}" if override else "the package"
         hint = (f"unset {DATA_ENV_VAR} or point it at a folder of frames" if override

@@ -11,32 +11,39 @@ import numpy as np
 from astropy.io import fits
 
 import solutions
+from convenience_functions import lab
 
 # ---------------------------------------------------------------------------
 # calc_dark_current
 
 
-def dark_current_without_bias(dark_filename, bias_filename, gain=2.0):
+def _night_gain(gain):
+    """The ``gain`` given, else the night's: the notebook's signature is ``gain=lab.GAIN_E_PER_ADU``."""
+    return lab.GAIN_E_PER_ADU if gain is None else gain
+
+
+def dark_current_without_bias(dark_filename, bias_filename, gain=None):
     dark = fits.getdata(dark_filename).astype(float)
-    return gain * dark.mean() / fits.getheader(dark_filename)["EXPTIME"]
+    return _night_gain(gain) * dark.mean() / fits.getheader(dark_filename)["EXPTIME"]
 
 
-def dark_current_uint16(dark_filename, bias_filename, gain=2.0):
+def dark_current_uint16(dark_filename, bias_filename, gain=None):
     difference = fits.getdata(dark_filename) - fits.getdata(bias_filename)
-    return gain * difference.mean() / fits.getheader(dark_filename)["EXPTIME"]
+    return _night_gain(gain) * difference.mean() / fits.getheader(dark_filename)["EXPTIME"]
 
 
-def dark_current_printed(dark_filename, bias_filename, gain=2.0):
-    print("Average dark current:", solutions.calc_dark_current(dark_filename, bias_filename, gain))
+def dark_current_printed(dark_filename, bias_filename, gain=None):
+    print("Average dark current:", solutions.calc_dark_current(dark_filename, bias_filename, _night_gain(gain)))
 
 
-def dark_current_fixed_gain(dark_filename, bias_filename, gain=2.0):
-    return solutions.calc_dark_current(dark_filename, bias_filename, 2.0)
+def dark_current_fixed_gain(dark_filename, bias_filename, gain=None):
+    # The night's gain typed in as a number (read at the call, as a student reads it off the page).
+    return solutions.calc_dark_current(dark_filename, bias_filename, float(lab.GAIN_E_PER_ADU))
 
 
-def dark_current_fixed_exptime(dark_filename, bias_filename, gain=2.0):
+def dark_current_fixed_exptime(dark_filename, bias_filename, gain=None):
     difference = fits.getdata(dark_filename).astype(float) - fits.getdata(bias_filename)
-    return gain * difference.mean() / 60.0
+    return _night_gain(gain) * difference.mean() / float(lab.DARK_EXPTIME_S)  # the darks' time typed in
 
 
 # ---------------------------------------------------------------------------
@@ -184,7 +191,7 @@ def _histogram(data, ax, title="Distribution of Bias Counts", flatten=True):
         ax = plt.gca()
     values = np.asarray(data).flatten() if flatten else data
     ax.hist(values, bins=500, histtype="step")
-    ax.set_xlim(1300, 1700)
+    ax.set_xlim(*lab.BIAS_HISTOGRAM_RANGE_ADU)
     ax.set_xlabel("Counts")
     ax.set_ylabel("Number of pixels")
     ax.set_title(title)

@@ -229,8 +229,9 @@ def test_crop_keeps_raw_integers_bzero_and_every_card(tmp_path):
             assert [card for card in new_cards if card in old_cards] == old_cards  # all kept, in order
             assert (new[0].header["NAXIS1"], new[0].header["NAXIS2"]) == (SIZE, SIZE)
             history = [str(text) for text in new[0].header["HISTORY"]]
-            copied = ["ccdlab data --from: EXPTIME copied from EXPOSURE"] if "EXPTIME" not in raw[0].header else []
-            assert history == [f"ccdlab data --from: kept section [{COL0 + 1}:{COL0 + SIZE},"
+            copied = [f"{import_night.HISTORY_IMPORT} EXPTIME copied from EXPOSURE"] if "EXPTIME" not in raw[0].header \
+                else []
+            assert history == [f"{import_night.HISTORY_PREFIX} section [{COL0 + 1}:{COL0 + SIZE},"
                                f"{ROW0 + 1}:{ROW0 + SIZE}] of a {SHAPE[0]}x{SHAPE[1]} frame"] + copied
         np.testing.assert_array_equal(fits.getdata(out / name), fits.getdata(folder / name)[window])
     science = fits.getheader(out / expected["science"])

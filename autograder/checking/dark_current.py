@@ -9,7 +9,7 @@ from .nights import _exptime, _nights, _read
 from .reference import _reference
 
 def diagnose_calc_dark_current(func):
-    """Check ``calc_dark_current(dark_filename, bias_filename, gain=2.0)``."""
+    """Check ``calc_dark_current(dark_filename, bias_filename, gain=lab.GAIN_E_PER_ADU)``."""
     name = "calc_dark_current"
     problems = []
     with _nights() as (nights, _scratch):
@@ -47,7 +47,7 @@ def diagnose_calc_dark_current(func):
                  lambda: (raw_dark - raw_bias).mean() / exptime),
                 ("divided by the gain: electrons = ADU * gain",
                  lambda: (raw_dark - raw_bias).mean() / used_gain / exptime),
-                ("the gain argument is ignored (2.0 hard-coded): use the `gain` parameter",
+                (f"the gain argument is ignored ({lab.GAIN_E_PER_ADU!r} hard-coded): use the `gain` parameter",
                  lambda: lab.GAIN_E_PER_ADU * (raw_dark - raw_bias).mean() / exptime if gain else None),
                 (f"the exposure time is hard-coded to {lab.DARK_EXPTIME_S:g} s: read EXPTIME from the header",
                  lambda: used_gain * (raw_dark - raw_bias).mean() / lab.DARK_EXPTIME_S

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from ..candidates import OutputPath
-from .compare import _as_image, _call, _close, _compare, _Failed, _returned_nothing
+from .compare import _as_image, _call, _close, _compare, _Failed, _returned_nothing, median_noise
 from .nights import _exptime, _nights, _read
 from .reference import _gain, _reference, _truth
 
@@ -31,12 +31,15 @@ def diagnose_load_stack(func):
     return []
 
 
-def _diagnose_master(name, func, make_args, expected_of, variants_of, truth_of=None, alternatives_of=None):
+def _diagnose_master(name, func, make_args, expected_of, variants_of, truth_of=None, alternatives_of=None,
+                     noise_of=None):
     """Common part of the combine_* checks over both nights.
 
     ``truth_of(night, components)`` gives the noiseless master the night's
     frames were made from (judging sound alternatives), ``alternatives_of``
-    the sound methods the message may name.
+    the sound methods the message may name; on a night without truth,
+    ``noise_of(night, args)`` gives the noise of the reference's master per
+    pixel, measured from the night's frames (:func:`.compare.median_noise`).
     """
     with _nights() as (nights, scratch):
         for night in nights:
@@ -61,9 +64,10 @@ def _diagnose_master(name, func, make_args, expected_of, variants_of, truth_of=N
                 return [f"{problem} (on {night.description})"]
             components = _truth(night)
             truth = truth_of(night, components) if truth_of and components is not None else None
+            noise = noise_of(night, args) if truth is None and noise_of else None
             alternatives = alternatives_of(night, args) if alternatives_of else ()
             problem = _compare(name, result, expected_of(night, args), variants_of(night, args), night.description,
-                               truth=truth, alternatives=alternatives)
+                               truth=truth, alternatives=alternatives, noise=noise)
             if problem:
                 return [problem]
     return []
@@ -98,6 +102,7 @@ def diagnose_combine_bias(func):
         variants,
         truth_of=lambda night, components: components["bias_adu"],
         alternatives_of=lambda night, args: [("a sigma-clipped mean", lambda: _clipped_mean(_stack(args[0])))],
+        noise_of=lambda night, args: median_noise(args[0]),
     )
 
 
@@ -128,6 +133,8 @@ def diagnose_combine_darks(func):
         truth_of=lambda night, components: components["dark_current_e_per_s"] * night.dark_exptime / _gain(night),
         alternatives_of=lambda night, args: [("a sigma-clipped mean",
                                               lambda: _clipped_mean(_stack(args[0]) - args[1]))],
+        noise_of=lambda night, args: median_noise(args[0], charge_adu=_reference("combine_darks", *args),
+                                                  gain=_gain(night)),
     )
 
 
@@ -193,7 +200,19 @@ def diagnose_combine_flats(func):
         truth_of=lambda night, components: components["flat"] / np.median(components["flat"]),
         alternatives_of=lambda night, args: [("a scaled, sigma-clipped mean",
                                               lambda: scaled_clipped_mean(night, args))],
+        noise_of=lambda night, args: median_noise(args[0], _flat_preparation(args)),
     )
+
+
+def _flat_preparation(args):
+    """A flat as combine_flats combines it: less bias and scaled dark, over its own median."""
+    _files, master_bias, master_dark, dark_exptime = args
+
+    def prepare(frame, path):
+        calibrated = frame - master_bias - master_dark * _exptime(path) / dark_exptime
+        return calibrated / np.median(calibrated)
+
+    return prepare
 
 
 _STRUCTURE_KEYS = {"SIMPLE", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "EXTEND", "BZERO", "BSCALE", "HISTORY",
