@@ -160,3 +160,22 @@ def test_camera_mistake_is_named_on_the_real_night(camera_night, second, item, w
 ], ids=lambda value: getattr(value, "__name__", str(value)))
 def test_camera_sound_alternative_passes_on_the_real_night(camera_night, item, sound):
     assert checks.DIAGNOSES[item](sound, nights=[camera_night]) == [], checks.NOTES
+
+
+def test_the_second_night_has_the_course_night_s_camera(imported, tmp_path):
+    """On a course on this night, the grader's second night: its camera, other exposure times, small, low bias."""
+    from autograder.checking import nights
+
+    folder, _expected = imported
+    described = night_module.read(folder)
+    second = nights.second_night(tmp_path, seed=31, like=described)
+    camera = second.simulation.camera
+    measured = described["simulated_camera"]["camera"]
+    assert camera.gain_e_per_adu == realnight.EGAIN and camera.read_noise_e == measured["read_noise_e"]
+    assert camera.dark_current_e_per_s == measured["dark_current_e_per_s"] and camera.bias_level_adu == 100.0
+    assert second.dark_exptime == described["dark_exptime_s"] * nights.SECOND_TIME_FACTOR
+    assert second.science_exptime == described["science_exptime_s"] * nights.SECOND_TIME_FACTOR
+    assert second.shape == nights.second_shape(31) and second.shape != tuple(described["shape"])
+    # The bundled night's course keeps the second night of its own camera.
+    default = nights.second_night(tmp_path / "default", seed=31, like=night_module.read(paths.BUNDLED_DATA_DIR))
+    assert default.simulation.camera.gain_e_per_adu == 1.3 and default.dark_exptime == nights.SECOND_DARK_EXPTIME_S

@@ -137,7 +137,51 @@ def second_shape(seed):
     return int(rng.integers(24, 36)), int(rng.integers(37, 50))
 
 
-def second_night(folder, seed=DEFAULT_SECOND_SEED):
+#: On a course whose night was imported, the second night's exposure times are the course night's times this
+#: many times over (other times than the course's, so that a time typed in shows).
+SECOND_TIME_FACTOR = 0.5
+
+
+def second_camera(like=None):
+    """The second night's camera, and its darks', science frame's and flats' exposure times (s).
+
+    By default a camera nothing like the bundled one (see :func:`second_night`).
+    With ``like``, the description (``night.json``) of a course's night that
+    was imported from an observatory's frames: that night's camera as its
+    frames show it (gain, read noise, dark current, sensor temperature: the
+    ``simulated_camera`` record the import measured), its exposure times
+    times :data:`SECOND_TIME_FACTOR`; the bias stays low (about 100 ADU, so
+    that a subtraction in uint16 wraps) and the size small.
+    """
+    from sample_data import simulate
+
+    camera = dict(gain_e_per_adu=1.3, read_noise_e=8.0, bias_level_adu=100.0, bias_column_sigma_adu=1.0,
+                  ccd_temp_c=0.0, full_well_e=60_000.0, very_hot_fill_time_range_s=(50.0, 90.0))
+    times = (SECOND_DARK_EXPTIME_S, SECOND_SCIENCE_EXPTIME_S, SECOND_FLAT_EXPTIMES_S)
+    record = (like or {}).get("simulated_camera")
+    if record:
+        camera.update({key: record["camera"][key] for key in ("gain_e_per_adu", "read_noise_e",
+                                                               "dark_current_e_per_s", "ccd_temp_c")
+                       if key in record["camera"]})
+        flats = sorted(set(like["flat_exptimes_s"]))[:3]
+        flats = (flats * 3)[:3] if len(flats) < 3 else flats
+        times = (like["dark_exptime_s"] * SECOND_TIME_FACTOR, like["science_exptime_s"] * SECOND_TIME_FACTOR,
+                 tuple(t * SECOND_TIME_FACTOR * (1 + 0.5 * i) for i, t in enumerate(flats)))
+    return simulate.Camera(**camera), times
+
+
+def _course_night_description():
+    """The course's night description (``night.json`` of the data folder), or None if unreadable."""
+    from convenience_functions import night as night_file
+    from convenience_functions.paths import data_dir
+
+    try:
+        return night_file.read(data_dir())
+    except (OSError, ValueError):
+        return None
+
+
+def second_night(folder, seed=DEFAULT_SECOND_SEED, like=None):
     """Write a small night with another shape, camera and exposure times.
 
     The simulator renders it (``sample_data.simulate.NightDescription``):
@@ -148,7 +192,8 @@ def second_night(folder, seed=DEFAULT_SECOND_SEED):
     noise 8 e-, the full well 60,000 e- (its very hot pixels fill it within
     50-90 s); the flats' levels differ by up to a factor of three; the darks
     take 30 s; the photon-transfer pairs and the dark series have their own
-    exposure times.
+    exposure times.  On a course whose night was imported (``like``, its
+    description), the camera is that night's instead (:func:`second_camera`).
     The second bias frame carries a strong cosmic ray, so a mean combine
     differs from a median.  No truth file is written: the noiseless patterns
     are ``simulate.true_components(night=night.simulation)``.
@@ -159,6 +204,9 @@ def second_night(folder, seed=DEFAULT_SECOND_SEED):
         Empty folder to write the frames into.
     seed : int
         Seed of the patterns, the noise and the shape (:func:`second_shape`).
+    like : dict, optional
+        The course night's description; default the data folder's (the
+        bundled night's gives the default camera).
 
     Returns
     -------
@@ -169,17 +217,17 @@ def second_night(folder, seed=DEFAULT_SECOND_SEED):
 
     folder = Path(folder)
     shape = second_shape(seed)
-    camera = simulate.Camera(gain_e_per_adu=1.3, read_noise_e=8.0, bias_level_adu=100.0, bias_column_sigma_adu=1.0,
-                             ccd_temp_c=0.0, full_well_e=60_000.0, very_hot_fill_time_range_s=(50.0, 90.0))
+    camera, (dark_exptime, science_exptime, flat_exptimes) = second_camera(
+        _course_night_description() if like is None else like)
     description = simulate.NightDescription(
         shape=shape, seed=seed, camera=camera,
         bias_files=tuple(f"bias{i}.fit" for i in range(5)),
         dark_files=tuple(f"dark{i}.fit" for i in range(3)),
-        flat_files=tuple(f"flat{i}.fit" for i in range(len(SECOND_FLAT_EXPTIMES_S))),
+        flat_files=tuple(f"flat{i}.fit" for i in range(len(flat_exptimes))),
         science_file="science.fit",
-        dark_exptime_s=SECOND_DARK_EXPTIME_S,
-        science_exptime_s=SECOND_SCIENCE_EXPTIME_S,
-        flat_exptimes_s=SECOND_FLAT_EXPTIMES_S,
+        dark_exptime_s=dark_exptime,
+        science_exptime_s=science_exptime,
+        flat_exptimes_s=flat_exptimes,
         flat_level_range_adu=(4000.0, 12000.0),
         planted_hits=(("bias1.fit", 5, 10, 3, 4, 6000.0),),
         label=f"a {shape[0]}x{shape[1]} test set",
