@@ -96,9 +96,9 @@ def master_header(paths, imagetyp, bunit, unit_comment, with_exptime):
 
 
 def _filters(paths):
-    """Describe the filters of ``paths`` in words, e.g. ``'R and V'``."""
-    bands = sorted({fits.getheader(path).get("FILTER", "?") for path in paths})
-    return " and ".join(bands)
+    """Words for the filters of ``paths``, e.g. ``' (filters R and V)'``; empty when no header names one."""
+    bands = sorted({str(band) for band in (fits.getheader(path).get("FILTER") for path in paths) if band})
+    return f" (filters {' and '.join(bands)})" if bands else ""
 
 
 def write_given_masters(folder):
@@ -142,9 +142,9 @@ def write_given_masters(folder):
     # Each HISTORY text fits one 72-character card.
     products = {
         "bias": (master_bias, master_header(bias_files, "Master Bias", "adu", "unit of the pixel values", True),
-                 f"Median of {len(bias_files)} bias frames (filters {_filters(bias_files)}), ADU"),
+                 f"Median of {len(bias_files)} bias frames{_filters(bias_files)}, ADU"),
         "dark": (master_dark, master_header(dark_files, "Master Dark", "adu", "unit of the pixel values", True),
-                 f"Median of {len(dark_files)} darks of {dark_exptime:g} s (filters {_filters(dark_files)}) "
+                 f"Median of {len(dark_files)} darks of {dark_exptime:g} s{_filters(dark_files)} "
                  "minus master bias, ADU"),
         "flat": (master_flat, master_header(flat_files, "Master Flat", "", "dimensionless: relative response",
                                             False),

@@ -13,6 +13,8 @@ bundled night (tests/test_checks.py, tests/test_camera.py) must come out the
 same here.
 """
 
+import re
+
 import pytest
 
 from autograder import checks, cli
@@ -179,3 +181,44 @@ def test_the_second_night_has_the_course_night_s_camera(imported, tmp_path):
     # The bundled night's course keeps the second night of its own camera.
     default = nights.second_night(tmp_path / "default", seed=31, like=night_module.read(paths.BUNDLED_DATA_DIR))
     assert default.simulation.camera.gain_e_per_adu == 1.3 and default.dark_exptime == nights.SECOND_DARK_EXPTIME_S
+
+
+# ---------------------------------------------------------------------------
+# Every instructor notebook runs top to bottom on the imported night (hidden tests included)
+
+
+def _run_notebook(path, workdir):
+    """Execute the notebook at ``path`` in a fresh kernel (which inherits CCDLAB_DATA); return its errors."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(str(path), as_version=4)
+    client = NotebookClient(notebook, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(workdir)}})
+    try:
+        client.execute()
+    except Exception as error:  # noqa: BLE001 - the failing cell's error, named
+        return [f"{path.name}: {type(error).__name__}: {re.sub(r'\x1b\[[0-9;]*m', '', str(error))[-800:]}"]
+    return [f"{path.name} cell {index}: {output.get('ename')}: {output.get('evalue')}"
+            for index, cell in enumerate(notebook.cells) for output in cell.get("outputs", [])
+            if output.get("output_type") == "error"]
+
+
+@pytest.fixture(scope="module")
+def executed(imported, tmp_path_factory):
+    """The six instructor notebooks run on the imported night, two at a time: name -> errors."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from autograder import course
+
+    folder, _expected = imported
+    notebooks = sorted(course.source_dir().glob("*.ipynb"))
+    with pytest.MonkeyPatch.context() as patch, ThreadPoolExecutor(max_workers=2) as pool:
+        patch.setenv(paths.DATA_ENV_VAR, str(folder))  # the kernels inherit it: they reduce the imported night
+        errors = list(pool.map(lambda path: _run_notebook(path, tmp_path_factory.mktemp(path.stem)), notebooks))
+    return dict(zip((path.name for path in notebooks), errors))
+
+
+def test_every_instructor_notebook_runs_clean_on_the_imported_night(executed):
+    assert len(executed) == 6
+    assert [error for errors in executed.values() for error in errors] == []
