@@ -241,97 +241,77 @@ def test_02_model_answer_outliers_and_automatic_range():
 # --- 03: dark current ------------------------------------------------------------
 
 
-def test_03_dark_exposure_and_bias_hundreds_of_times_larger():
-    (exptime,) = quoted("03_dark_current.ipynb", r"It was exposed for (\d+) seconds")
-    assert header(lab.FIRST_DARK_FILE)["EXPTIME"] == exptime == truth()["dark_exptime_s"]
-    level, thousand = quoted(
-        "03_dark_current.ipynb",
-        r"The bias level, about (\d+) ADU, is about a (thousand) times larger than what 60 s of dark current adds",
-    )
+def test_03_bias_much_larger_than_the_dark_signal():
+    quoted("03_dark_current.ipynb", r"The bias level is (usually) much larger than what the dark current adds to a "
+                                    r"typical pixel during a dark")
+    assert np.median(given("bias")) / np.median(given("dark")) >= 10  # a typical pixel
+    # The cell prints how many times too large forgetting it makes the dark current (the mean).
     bias, dark = frame(lab.FIRST_BIAS_FILE), frame(lab.FIRST_DARK_FILE)
-    assert abs(np.median(bias) - level) < 50
-    assert 500 <= np.median(given("bias")) / np.median(given("dark")) < 2000  # a typical pixel
-    # "forgetting it gives a dark current hundreds of times too large" (the mean, as calc_dark_current takes).
-    forgot = np.mean(dark) * lab.GAIN_E_PER_ADU / header(lab.FIRST_DARK_FILE)["EXPTIME"]
-    right = np.mean(dark - bias) * lab.GAIN_E_PER_ADU / header(lab.FIRST_DARK_FILE)["EXPTIME"]
-    assert 100 <= forgot / right < 1000
+    assert np.mean(dark) / np.mean(dark - bias) >= 10
 
 
-def test_03_median_dark_current_in_the_camera_class():
-    low, high = lab.TYPICAL_DARK_CURRENT_E_PER_S
-    rate = (frame(lab.FIRST_DARK_FILE) - frame(lab.FIRST_BIAS_FILE)) * lab.GAIN_E_PER_ADU / 60.0
-    assert low <= np.median(rate) <= high
-    assert np.mean(rate) > np.median(rate)  # "The mean is higher"
+def test_03_hot_pixels_pull_the_mean_up():
+    quoted("03_dark_current.ipynb", r"The \*mean\* is higher when hot pixels, each with (many) times the current of "
+                                    r"an ordinary pixel, pull it up")
+    exptime = header(lab.FIRST_DARK_FILE)["EXPTIME"]
+    rate = (frame(lab.FIRST_DARK_FILE) - frame(lab.FIRST_BIAS_FILE)) * lab.GAIN_E_PER_ADU / exptime
+    assert np.mean(rate) > np.median(rate)
     hot = components()["hot_pixels"]
     current = components()["dark_current_e_per_s"]
-    ratio = current[hot] / np.median(current)
-    assert 10 <= ratio.min() and ratio.max() < 1000  # "tens to hundreds of times"
+    assert (current[hot] / np.median(current)).min() >= 10
+    # On the bundled night the cell finds the median inside the range expected at its temperature.
+    low, high = lab.TYPICAL_DARK_CURRENT_E_PER_S
+    assert low <= np.median(rate) <= high
 
 
 def test_03_dark_current_and_temperature():
     (halving,) = quoted("03_dark_current.ipynb", r"it roughly halves for every (\d+) °C of cooling")
-    assert simulate.DARK_CURRENT_HALVING_C == halving
-    quoted("03_dark_current.ipynb", r"an uncooled camera at room temperature can be a (hundred) times worse")
+    assert simulate.DARK_CURRENT_HALVING_C == lab.DARK_CURRENT_HALVING_C == halving
+    quoted("03_dark_current.ipynb", r"an uncooled camera at room temperature has (many)\s+times more")
     cooled = header(lab.FIRST_DARK_FILE)["CCD-TEMP"]
-    assert 30 <= simulate.dark_current_at(20.0) / simulate.dark_current_at(cooled) < 300
+    assert simulate.dark_current_at(20.0) / simulate.dark_current_at(cooled) >= 10
+    assert lab.typical_dark_current(20.0) / lab.typical_dark_current(cooled) >= 10
 
 
-def test_03_ten_darks_agree_to_a_few_percent():
-    quoted("03_dark_current.ipynb", r"The (ten) values agree to a few percent")
-    assert len(lab.DARK_FILES) == 10
-    bias = frame(lab.FIRST_BIAS_FILE)
-    rates = np.array([np.mean(frame(name) - bias) for name in lab.DARK_FILES])
-    assert (rates.max() - rates.min()) / np.median(rates) < 0.1
+def test_03_read_noise_from_two_biases():
+    quoted("03_dark_current.ipynb", r"the read noise of a pixel measured from the first (two) biases \(their "
+                                    r"difference holds only noise, \$\\sqrt\{2\}\$ times that of one frame\)")
+    from astropy.stats import sigma_clipped_stats
+
+    pair = frame(lab.BIAS_FILES[0]) - frame(lab.BIAS_FILES[1])
+    read_noise = lab.GAIN_E_PER_ADU * sigma_clipped_stats(pair, sigma=5)[2] / np.sqrt(2)
+    assert read_noise == pytest.approx(header(lab.FIRST_BIAS_FILE)["RDNOISE"], rel=0.05)
 
 
-def test_03_question_exposure_and_read_noise():
-    exptime, read_noise = quoted(
-        "03_dark_current.ipynb", r"is a (\d+) s exposure .* read noise of about (\d+) e- \(the `RDNOISE`"
-    )
-    science = header(lab.SCIENCE_FILE)
-    assert science["EXPTIME"] == exptime == lab.SCIENCE_EXPTIME_S
-    assert header(lab.FIRST_BIAS_FILE)["RDNOISE"] == pytest.approx(read_noise, abs=0.5)
-
-
-def test_03_model_answer_numbers():
+def test_03_model_answer_dark_noise_hot_pixels_and_sky():
     notebook = "03_dark_current.ipynb"
-    electrons, adu = quoted(notebook, r"In 180 s it collects about (\d+) e-, some (\d+) ADU")
-    root_n, root_stated = quoted(notebook, r"Poisson noise of about √(\d+) ≈ (\d+) e-")
-    read_noise, shot, total = quoted(notebook, r"√\((\d+)² \+ (\d+)²\) ≈ ([\d.]+) e-")
-    scale, = quoted(notebook, r"scaling the 60 s master dark by (\d+)")
-    sky_root, = quoted(notebook, r"√N ≈ (\d+) e-\) dominates")
-
+    quoted(notebook, r"For ordinary pixels the dark current matters little when its noise is well below the read "
+                     r"noise; for the hot pixels it matters (a lot)")
+    quoted(notebook, r"even when an ordinary pixel's dark signal is (negligible), theirs is not")
+    quoted(notebook, r"when its Poisson noise \(printed last\) is larger than the read noise and the dark noise, the "
+                     r"sky (dominates)")
     t = lab.SCIENCE_EXPTIME_S
+    read_noise = header(lab.SCIENCE_FILE)["RDNOISE"]
     n_dark = typical_dark_e_per_s() * t
-    # One significant digit: "about 10" is 7.5-15, "some 5" 3.5-7.5.
-    assert 0.75 * electrons <= n_dark < 1.5 * electrons, n_dark
-    assert 0.7 * adu <= n_dark / lab.GAIN_E_PER_ADU < 1.5 * adu
-    assert root_n == electrons and abs(np.sqrt(n_dark) - root_stated) < 0.5
-    rdnoise = header(lab.SCIENCE_FILE)["RDNOISE"]
-    assert read_noise == pytest.approx(rdnoise, abs=0.5) and shot == root_stated
-    assert abs(np.sqrt(rdnoise**2 + n_dark) - total) < 0.15
-    # Hot pixels: "some reach a few e-/s, i.e. hundreds to thousands of electrons in 180 s".
+    # The bundled night: the typical pixel's dark noise is well below the read noise ...
+    assert np.sqrt(n_dark) < read_noise / 2
+    # ... while every hot pixel collects far more than the read noise in the science exposure ...
     current = components()["dark_current_e_per_s"]
     hot = current[components()["hot_pixels"]]
-    assert 1 <= np.median(hot) < 10
-    assert 100 <= hot.min() * t and hot.max() * t < 10000
-    assert scale == t / header(lab.FIRST_DARK_FILE)["EXPTIME"]
-    # The sky: thousands of electrons per pixel, sqrt(N) about 50 e-.
+    assert hot.min() * t > 10 * read_noise
+    # ... and the sky's noise dominates both.
     sky = truth()["sky_background_e_per_s"] * t
-    assert 1000 <= sky < 10000 and abs(np.sqrt(sky) - sky_root) < 5
+    assert np.sqrt(sky) > 2 * max(read_noise, np.sqrt(n_dark))
 
 
 # --- 04: stacking ------------------------------------------------------------------
 
 
-def test_04_numbers_of_frames():
-    n_bias, n_dark, n_flat = quoted(
-        "04_stacking.ipynb",
-        r"`lab.BIAS_FILES`: (\d+) bias frames.*`lab.DARK_FILES`: (\d+) dark frames.*`lab.FLAT_FILES`: (\d+) R-band",
-    )
-    assert (len(lab.BIAS_FILES), len(lab.DARK_FILES), len(lab.FLAT_FILES)) == (n_bias, n_dark, n_flat)
-    assert {header(name)["FILTER"] for name in lab.FLAT_FILES} == {"R"}
+def test_04_darks_of_one_exposure_time_flats_of_the_science_filter():
+    quoted("04_stacking.ipynb", r"`lab.DARK_FILES`: the dark frames, all of the (same) exposure time")
+    quoted("04_stacking.ipynb", r"`lab.FLAT_FILES`: the flats, taken through the filter of the (science) frame")
     assert len({header(name)["EXPTIME"] for name in lab.DARK_FILES}) == 1
+    assert {header(name)["FILTER"] for name in lab.FLAT_FILES} == {header(lab.SCIENCE_FILE)["FILTER"]} == {lab.BAND}
 
 
 def test_04_cosmic_ray_adds_hundreds_of_adu():
@@ -350,67 +330,83 @@ def test_04_tiny_stack_median_and_mean():
     assert round(np.mean(tiny, axis=0)[1, 1]) == mean
 
 
-def test_04_flat_levels_differ_by_far_more_than_their_noise():
-    quoted("04_stacking.ipynb", r"far more than the noise of a pixel \(a (few) tenths of a percent\)")
+def test_04_flat_levels_and_which_flat_the_median_picks():
+    quoted("04_stacking.ipynb", r"When the levels differ by more than that noise, a median of the unscaled flats has "
+                                r"little choice: at (most) pixels, the middle value is simply the flat whose \*level\*")
     flats = corrected_flats()
     levels = np.array([np.median(f) for f in flats])
     noise = np.std(flats[0] / levels[0] - flats[1] / levels[1]) / np.sqrt(2)
-    assert 0.001 <= noise < 0.01
-    assert (levels.max() - levels.min()) / np.median(levels) > 10 * noise
+    assert (levels.max() - levels.min()) / np.median(levels) > 10 * noise  # the bundled flats' levels do differ
+    stack = np.array(flats)
+    closest = np.argmin(np.abs(stack - np.median(stack, axis=0)), axis=0)
+    assert np.bincount(closest.ravel()).max() / closest.size > 0.5
 
 
-def test_04_first_flat_dark_signal_and_levels():
-    quoted("04_stacking.ipynb", r"its dark signal, a fraction of an ADU in a (few) seconds")
+def test_04_first_flat_dark_signal_is_tiny():
+    quoted("04_stacking.ipynb", r"its\s+dark signal is left out: next to the flat's level it is (tiny)")
     exptime = header(lab.FLAT_FILES[0])["EXPTIME"]
     dark_exptime = header(lab.GIVEN_MASTER_FILES["dark"])["EXPTIME"]
-    assert exptime < 10 and np.median(given("dark")) * exptime / dark_exptime < 1
-    quoted("04_stacking.ipynb", r"A flat frame has tens of (thousand)s of ADU per pixel")
-    assert all(10_000 <= level < 100_000 for level in truth()["flat_levels_adu"])
+    level = np.median(corrected_flats()[0])
+    assert np.median(given("dark")) * exptime / dark_exptime < 1e-3 * level
+    quoted("04_stacking.ipynb", r"A flat collects (many) electrons per pixel")
+    assert all(level * lab.GAIN_E_PER_ADU >= 10_000 for level in truth()["flat_levels_adu"])
 
 
-def test_04_pixel_sensitivity_about_a_percent_and_dust():
-    quoted("04_stacking.ipynb", r"pixels differ in sensitivity by about a (percent)")
+def test_04_vignetting_grain_and_dust():
+    quoted("04_stacking.ipynb", r"Look for corners darker than the\s+centre \(\*\*(vignetting)\*\*")
+    quoted("04_stacking.ipynb", r"The fine grain that both panels share is real too: pixels differ in (sensitivity)")
     from scipy import ndimage
 
     flat = components()["flat"]
+    ny, nx = flat.shape
+    box = max(ny, nx) // 10
+    corners = np.median([flat[:box, :box], flat[:box, -box:], flat[-box:, :box], flat[-box:, -box:]])
+    assert corners < np.median(flat[(ny - box) // 2:(ny + box) // 2, (nx - box) // 2:(nx + box) // 2])
     grain = np.std(flat / ndimage.median_filter(flat, size=9))
     assert 0.005 <= grain < 0.02
     quoted("05_process_data.ipynb", r"shadows of dust, a (few) percent deep")
     night = simulate.bundled_description()
     donuts = simulate.dust_donut_params(night.shape, simulate.pattern_rng(night.seed, simulate._STREAM_FLAT))
     depths = [donut[4] for donut in donuts]
-    assert all(0.01 <= depth < 0.1 for depth in depths), depths
+    assert depths and all(0.01 <= depth < 0.1 for depth in depths), depths
 
 
-def test_04_master_flat_about_half_as_noisy_as_one_flat():
-    quoted("04_stacking.ipynb", r"The master flat is about (half) as noisy as a single flat")
+def test_04_master_flat_sqrt_n_over_1_25_less_noisy_than_one_flat():
+    quoted("04_stacking.ipynb", r"The median of the scaled flats is expected to be \$\\sqrt\{N\}/(1.25)\$ times less "
+                                r"noisy than a single flat")
     true_flat = components()["flat"]
     flats = corrected_flats()
     one = np.std(flats[0] / np.median(flats[0]) / true_flat - 1)
     master = given("flat")
     master_noise = np.std(master / true_flat / np.median(master / true_flat) - 1)
-    assert 0.4 <= master_noise / one < 0.65, master_noise / one
+    assert one / master_noise == pytest.approx(np.sqrt(len(flats)) / 1.25, rel=0.2)
 
 
 def test_04_how_much_quieter_the_master_bias_is():
     notebook = "04_stacking.ipynb"
-    n, mean_ratio = quoted(notebook, r"The mean of the (\d+) frames is close to \$\\sqrt\{20\} \\approx ([\d.]+)\$")
-    median_ratio, = quoted(notebook, r"close to \$\\sqrt\{20\}/1.25 \\approx ([\d.]+)\$")
-    percent, = quoted(notebook, r"it is about (\d+) % noisier than the mean")
-    assert n == len(lab.BIAS_FILES) and mean_ratio == round(np.sqrt(n), 1)
-    assert median_ratio == round(np.sqrt(n) / 1.25, 1)
+    quoted(notebook, r"the mean should\s+be close to \$\\sqrt\{N\}\$ times quieter than one frame, the median close "
+                     r"to \$\\sqrt\{N\}/1.25\$ times")
+    percent, = quoted(notebook, r"about (\d+) %\s+noisier than the mean \(that is the limit for many frames; with few "
+                                r"frames the median loses less\)")
+    assert percent == round(100 * (np.sqrt(np.pi / 2) - 1))
     one, median, mean = bias_noise()
-    # "close to": the measured ratios within 15 % of the rule's.
-    assert one / mean == pytest.approx(mean_ratio, rel=0.15)
-    assert one / median == pytest.approx(median_ratio, rel=0.15)
-    assert median / mean - 1 == pytest.approx(percent / 100, abs=0.1)
-    # "even bias frames catch a few cosmic rays": the bundled biases do.
+    n = len(lab.BIAS_FILES)
+    # "close to": the measured ratios within 15 % of the rule's on the bundled night.
+    assert one / mean == pytest.approx(np.sqrt(n), rel=0.15)
+    assert one / median == pytest.approx(np.sqrt(n) / 1.25, rel=0.15)
+    assert 0 < median / mean - 1 <= percent / 100 + 0.05
+    # "bias frames too catch cosmic rays": the bundled biases do.
+    quoted(notebook, r"bias frames (too) catch cosmic rays while they are read out")
     assert sum(truth()["frames"][name]["cosmic_rays"] for name in lab.BIAS_FILES) >= 1
 
 
-def test_04_cosmic_ray_in_the_first_dark():
-    quoted("04_stacking.ipynb", r"a small bright streak or spot where a \*\*cosmic ray\*\*, a particle, hit this (one) frame")
+def test_04_cosmic_ray_in_the_first_dark_and_warm_columns():
+    quoted("04_stacking.ipynb", r"wherever a \*\*cosmic ray\*\*, a particle, hit this\s+(one) frame at one moment")
     assert truth()["frames"][lab.DARK_FILES[0]]["cosmic_rays"] >= 1
+    quoted("04_stacking.ipynb", r"both panels show the same vertical stripes, and\s+\"(warm)\" columns may stand out")
+    columns = np.median(components()["bias_adu"], axis=0)
+    assert np.std(columns) > truth()["read_noise_adu"] / np.sqrt(len(columns))  # stripes, above the noise
+    assert (columns > np.median(columns) + 5 * np.std(columns[columns < np.percentile(columns, 95)])).any()
 
 
 # --- 05: calibration -------------------------------------------------------------
