@@ -198,7 +198,8 @@ def _run_notebook(path, workdir):
     try:
         client.execute()
     except Exception as error:  # noqa: BLE001 - the failing cell's error, named
-        return [f"{path.name}: {type(error).__name__}: {re.sub(r'\x1b\[[0-9;]*m', '', str(error))[-800:]}"]
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # without the terminal's colours
+        return [f"{path.name}: {type(error).__name__}: {plain[-800:]}"]
     return [f"{path.name} cell {index}: {output.get('ename')}: {output.get('evalue')}"
             for index, cell in enumerate(notebook.cells) for output in cell.get("outputs", [])
             if output.get("output_type") == "error"]
