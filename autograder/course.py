@@ -62,7 +62,9 @@ IGNORED = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "Reduced_da
 #: What grading depends on besides the submission: if any of it changes, so may the grades.
 COURSE_FILES = ("solutions/ccd_reduction/*.ipynb", "labs/ccd_reduction/*.ipynb", "autograder/*.py",
                 "autograder/checking/*.py", "convenience_functions/*.py", "solutions/*.py",
-                "sample_data/frames_truth.json")
+                "sample_data/frames_truth.json", "sample_data/frames/night.json",
+                # the course's own night, when `ccdlab release --data` chose one: its frames change with it
+                "course_night.json", "labs/frames/night.json", "labs/frames_truth.json")
 
 
 def fingerprint(root=REPO_ROOT):

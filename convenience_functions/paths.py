@@ -31,6 +31,8 @@ SIMULATED_CAMERA_DIRNAME = "simulated_camera"
 
 #: Notebook 06's series, and the lab's facts that name their frames.
 SERIES = {"ptc": "PTC_FLAT_PAIRS", "dark_series": "DARK_SERIES_FILES"}
+#: ... and their names in words.
+SERIES_WORDS = {"ptc": "photon-transfer flat pairs", "dark_series": "dark series"}
 
 
 def course_data_dir(root=COURSE_ROOT):
@@ -141,14 +143,13 @@ def series_dir(series):
     if (simulated / "night.json").is_file() and lab.night_facts(simulated)[SERIES[series]]:
         return simulated
     raise FileNotFoundError(
-        f"the night in {folder} has no {series.replace('_', ' ')} and no simulated camera in "
-        f"{simulated}")
+        f"the night in {folder} has no {SERIES_WORDS[series]} and no simulated camera in {simulated}")
 
 
 def series_note(series):
     """Return one sentence saying whose frames :func:`series_dir` gives for ``series``."""
     folder = series_dir(series)
-    words = {"ptc": "photon-transfer flat pairs", "dark_series": "dark series"}[series]
+    words = SERIES_WORDS[series]
     night = lab.night_facts(folder)
     if folder == data_dir():
         return f"The {words} come from {night['NIGHT_LABEL']} itself."

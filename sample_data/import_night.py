@@ -58,7 +58,9 @@ made from the chosen frames by the reference module
     time that has at least two, when there are :data:`MIN_DARK_SERIES_TIMES`
     such times or more (:func:`dark_series`); else empty.
 ``ptc_pairs``, ``ptc_exptimes_s``
-    Empty: a photon-transfer series is not recognised from headers.
+    Pairs of flats of one exposure time at :data:`MIN_PTC_LEVELS` or more
+    times (:func:`ptc_series`); the other flats are then the calibration
+    flats.  Else empty.
 ``simulated_camera``
     When the night lacks a photon-transfer series or a dark series (notebook
     06 measures the camera on them), a simulated camera like this night's
@@ -97,6 +99,8 @@ NIGHT_FILE = night_file.NIGHT_FILE
 
 #: A dark series needs darks at this many exposure times or more, two or more at each.
 MIN_DARK_SERIES_TIMES = 3
+#: A photon-transfer series needs pairs of flats at this many exposure times or more.
+MIN_PTC_LEVELS = 4
 #: Smallest dark current the simulated camera is given, e-/s/pixel.
 MIN_DARK_CURRENT_E_PER_S = 0.001
 #: Largest side of the simulated camera's frames, pixels (they only measure the camera).
@@ -620,6 +624,59 @@ def dark_series(frames, science):
                                                                                     for t in times]
 
 
+def _common_prefix(a, b):
+    length = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        length += 1
+    return length
+
+
+def ptc_series(chosen):
+    """Find a photon-transfer series among the chosen flats; take it out of the calibration flats.
+
+    A photon-transfer series is pairs of flats of one exposure time at
+    :data:`MIN_PTC_LEVELS` or more exposure times (a lamp of constant
+    brightness, exposed longer and longer); at each such time the pair is
+    the two frames whose file names share the longest beginning
+    (``LampR-03a``/``LampR-03b`` rather than a twilight flat of the same
+    time).  When flats remain outside the series they alone are the
+    calibration flats (the series runs up to saturation, which would spoil a
+    master flat); the frames of the series stay taken, marked as such.
+
+    Parameters
+    ----------
+    chosen : dict
+        From :func:`choose_set`; its ``flat`` list is changed in place.
+
+    Returns
+    -------
+    tuple
+        ``(pairs of file names, faint to bright; their exposure times, s)``,
+        or two empty tuples.
+    """
+    by_time = {}
+    for frame in sorted(chosen["flat"], key=lambda frame: frame.name):
+        by_time.setdefault(round(frame.exptime_s, 3), []).append(frame)
+    pairs = []
+    for time in sorted(by_time):
+        group = by_time[time]
+        if len(group) >= 2:
+            pairs.append(max(((a, b) for i, a in enumerate(group) for b in group[i + 1:]),
+                             key=lambda pair: _common_prefix(pair[0].name, pair[1].name)))
+    if len(pairs) < MIN_PTC_LEVELS:
+        return (), ()
+    in_series = {frame.name for pair in pairs for frame in pair}
+    rest = [frame for frame in chosen["flat"] if frame.name not in in_series]
+    for pair in pairs:
+        for frame in pair:
+            frame.why = f"the photon-transfer series ({frame.exptime_s:g} s)"
+    if rest:
+        chosen["flat"] = rest
+    return tuple((a.name, b.name) for a, b in pairs), tuple(a.exptime_s for a, _ in pairs)
+
+
 def _temperature(path):
     """The sensor temperature in ``path``'s header, C, or None."""
     header = fits.getheader(path)
@@ -630,7 +687,7 @@ def _temperature(path):
     return None
 
 
-def describe(chosen, src, window, gain, gain_from, series=((), ()), histogram_range=None):
+def describe(chosen, src, window, gain, gain_from, series=((), ()), histogram_range=None, ptc=((), ())):
     """Return the night's description (``night.json``'s fields but format and version, see the module docstring)."""
     science = chosen["science"]
     row0, col0, ny, nx = window
@@ -649,8 +706,8 @@ def describe(chosen, src, window, gain, gain_from, series=((), ()), histogram_ra
         "science_exptime_s": science.exptime_s,
         "flat_exptimes_s": [frame.exptime_s for frame in chosen["flat"]],
         "bias_histogram_range_adu": list(histogram_range) if histogram_range else None,
-        "ptc_pairs": [],
-        "ptc_exptimes_s": [],
+        "ptc_pairs": [list(pair) for pair in ptc[0]],
+        "ptc_exptimes_s": list(ptc[1]),
         "dark_series_files": list(series[0]),
         "dark_series_exptimes_s": list(series[1]),
         "source": {"folder": str(Path(src).resolve()), "shape": list(science.shape), "window": [row0, col0]},
@@ -784,6 +841,7 @@ def import_night(src, out, *, size=DEFAULT_SIZE, gain=None, science=None, bias=N
         for name in series[0]:
             if not by_name[name].taken:
                 by_name[name].taken, by_name[name].why = True, f"the dark series ({by_name[name].exptime_s:g} s)"
+        ptc = ptc_series(chosen)
     finally:
         echo(format_table(frames))
     gain, gain_from = night_gain(chosen, gain)
@@ -804,7 +862,7 @@ def import_night(src, out, *, size=DEFAULT_SIZE, gain=None, science=None, bias=N
             checksum = any(key in hdu.header for key in ("CHECKSUM", "DATASUM"))
             (staging / name).write_bytes(simulate.hdu_bytes(hdu, checksum=checksum))
         first_bias = fits.getdata(staging / chosen["bias"][0].name)
-        night = describe(chosen, src, window, gain, gain_from, series, night_file.histogram_range(first_bias))
+        night = describe(chosen, src, window, gain, gain_from, series, night_file.histogram_range(first_bias), ptc)
         night_file.write(staging, night)
         from . import given_masters
 
@@ -837,9 +895,13 @@ def import_night(src, out, *, size=DEFAULT_SIZE, gain=None, science=None, bias=N
 
 def _series_words(night):
     times = night["dark_series_exptimes_s"]
-    if not times:
-        return ", no dark series"
-    return f", a dark series of {len(night['dark_series_files'])} darks ({', '.join(f'{t:g}' for t in times)} s)"
+    words = (f", a dark series of {len(night['dark_series_files'])} darks ({', '.join(f'{t:g}' for t in times)} s)"
+             if times else ", no dark series")
+    if night["ptc_pairs"]:
+        words += f", a photon-transfer series of {len(night['ptc_pairs'])} flat pairs"
+    else:
+        words += ", no photon-transfer series"
+    return words
 
 
 def main(*, src, out, size=None, gain=None, science=None, bias=None, darks=None, flats=None, force=False):

@@ -579,11 +579,13 @@ def expected_scores(student_id, grade_cells, sandboxed=False):
     return scores
 
 
-def grade_cells():
-    """``[(notebook stem, grade_id, points, is_manual)]`` of the instructor notebooks."""
+def grade_cells(root=None):
+    """``[(notebook stem, grade_id, points, is_manual)]`` of the instructor notebooks (of the course at ``root``)."""
     found = []
     for name in notebook_names():
-        for cell in load("source", name)["cells"]:
+        source = load("source", name) if root is None else json.loads(
+            (course.source_dir(root) / name).read_text())
+        for cell in source["cells"]:
             meta = cell.get("metadata", {}).get("nbgrader", {})
             if meta.get("grade"):
                 found.append((Path(name).stem, meta["grade_id"], meta["points"], bool(meta.get("solution"))))

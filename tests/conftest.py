@@ -272,3 +272,19 @@ def tiny_course(tiny_course_template, tmp_path):
     root = tmp_path / "tiny-course"
     shutil.copytree(tiny_course_template, root)
     return root
+
+
+# ---------------------------------------------------------------------------
+# An observatory's night, imported once a session (tests/realnight.py)
+
+
+@pytest.fixture(scope="session")
+def imported_real_night(tmp_path_factory):
+    """The night of tests/realnight.py (real cameras' conventions) imported with ``ccdlab data --from``."""
+    import realnight
+    from autograder.cli import main as ccdlab
+
+    base = tmp_path_factory.mktemp("observatory")
+    realnight.write_real_night(base / "raw", base / "scratch")
+    assert ccdlab(["data", "--from", str(base / "raw"), "--out", str(base / "night")]) == 0
+    return base / "night"

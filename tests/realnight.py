@@ -120,6 +120,11 @@ def write_real_night(folder, scratch):
     _rewrite(scratch / FLAT_FILES[1], folder / "flat_V_001.fit", "Light Frame", keep_filter=True)
     with fits.open(folder / "flat_V_001.fit", mode="update") as hdus:
         hdus[0].header["FILTER"] = "V"
+    return expected()
+
+
+def expected():
+    """What the import of :func:`write_real_night`'s folder should take (see there)."""
     return {
         "bias": set(BIAS_FILES), "dark": set(DARK_FILES), "flat": set(FLAT_FILES), "science": SCIENCE_FILE,
         "dark_series": {name for name, _ in DARK_SERIES} | set(DARK_FILES[:2]),

@@ -509,3 +509,43 @@ def test_histogram_range_holds_the_bias(level, sigma):
     assert 0 <= low < np.median(bias) < high
     assert np.mean((bias >= low) & (bias <= high)) > 0.999
     assert high - low < 60 * max(sigma, 1.0)  # zoomed: not the converter's whole range
+
+
+def test_typical_dark_current_follows_the_temperature(tmp_path, monkeypatch):
+    """0.01-0.1 e-/s at the bundled night's -20 C; halved for every 6 C colder; None without CCD-TEMP."""
+    assert lab.TYPICAL_DARK_CURRENT_E_PER_S == (0.01, 0.1) and lab.CCD_TEMP_C == -20.0
+    assert lab.typical_dark_current(-26.0) == pytest.approx(lab.typical_dark_current(-20.0) / 2)
+    night = _other_night(tmp_path / "warm", camera={"name": None, "gain_e_per_adu": 1.5, "gain_from": "--gain",
+                                                    "ccd_temp_c": None})
+    monkeypatch.setenv(DATA_ENV_VAR, str(tmp_path / "warm"))
+    assert lab.CCD_TEMP_C is None and lab.TYPICAL_DARK_CURRENT_E_PER_S is None
+    assert lab.GAIN_E_PER_ADU == night["camera"]["gain_e_per_adu"]
+
+
+def test_series_dir_finds_the_night_s_series_or_its_simulated_camera(tmp_path, monkeypatch):
+    from convenience_functions import paths
+
+    assert paths.series_dir("ptc") == data_dir() and "the bundled night itself" in paths.series_note("ptc")
+    with pytest.raises(ValueError, match="'ptc', 'dark_series'"):
+        paths.series_dir("flats")
+    # A night without a photon-transfer series, and no simulated camera: the error names the folder.
+    _other_night(tmp_path / "night", ptc_pairs=[], ptc_exptimes_s=[])
+    monkeypatch.setenv(DATA_ENV_VAR, str(tmp_path / "night"))
+    assert paths.series_dir("dark_series") == (tmp_path / "night").resolve()
+    with pytest.raises(FileNotFoundError, match="has no photon-transfer flat pairs and no simulated camera"):
+        paths.series_dir("ptc")
+    # With a simulated camera beside it (the import writes one): its folder, and the sentence says so.
+    _other_night(tmp_path / "night" / paths.SIMULATED_CAMERA_DIRNAME, label="a simulated camera")
+    assert paths.series_dir("ptc") == (tmp_path / "night" / paths.SIMULATED_CAMERA_DIRNAME).resolve()
+    assert "has no photon-transfer flat pairs: this part measures a simulated camera" in paths.series_note("ptc")
+
+
+def test_course_data_dir_reads_the_course_night_file(tmp_path):
+    from convenience_functions import paths
+
+    assert paths.course_data_dir(tmp_path) == tmp_path / paths.BUNDLED_DATA_SUBDIR
+    (tmp_path / paths.COURSE_NIGHT_FILE).write_text(json.dumps({"frames": "labs/frames"}))
+    assert paths.course_data_dir(tmp_path) == (tmp_path / "labs" / "frames").resolve()
+    (tmp_path / paths.COURSE_NIGHT_FILE).write_text("{}")
+    with pytest.raises(ValueError, match=paths.COURSE_NIGHT_FILE):
+        paths.course_data_dir(tmp_path)

@@ -423,7 +423,7 @@ def test_bundled_night_by_headers_alone(tmp_path, capsys):
     assert run(["data", "--from", str(simulate.BUNDLED_DIR), "--out", str(out), "--size", "16"]) == 0
     night = json.loads((out / import_night.NIGHT_FILE).read_text())
     assert night["dark_files"] == ["Dark-180s-1.fit", "Dark-180s-2.fit"]  # nearest the science frame's 180 s
-    assert len(night["flat_files"]) == 5 + 16  # twilight and lamp flats, all R
+    assert len(night["flat_files"]) == 5 and len(night["ptc_pairs"]) == 8  # twilight flats; the lamp's series
     lines = table_lines(capsys.readouterr().out)
     assert "a master frame" in lines["given_master_bias.fits"]
 
@@ -485,3 +485,20 @@ def test_dark_series_is_found(tmp_path, capsys):
     text = capsys.readouterr().out
     assert table_lines(text)["Dark-10s-001.fit"] == "dark      the dark series (10 s)"
     assert "a dark series of 6 darks (10, 30, 60 s)" in text
+
+
+def test_the_bundled_night_imported_from_its_headers_keeps_its_series(tmp_path, capsys):
+    """The simulator's own night read as an observatory's folder: the lamp pairs are found as notebook 06's
+    photon-transfer series (a twilight flat of the same exposure time as a lamp pair is not taken for one of
+    it), and only the twilight flats make the master flat; the darks of several times are the dark series."""
+    out = tmp_path / "night"
+    assert run(["data", "--from", str(simulate.BUNDLED_DIR), "--out", str(out)]) == 0
+    night = night_file.read(out)
+    bundled = night_file.read(simulate.BUNDLED_DIR)
+    assert night["ptc_pairs"] == bundled["ptc_pairs"] and night["ptc_exptimes_s"] == bundled["ptc_exptimes_s"]
+    assert night["flat_files"] == bundled["flat_files"]
+    assert night["dark_series_exptimes_s"] == bundled["dark_series_exptimes_s"]
+    assert "simulated_camera" not in night and not (out / "simulated_camera").exists()
+    lines = table_lines(capsys.readouterr().out)
+    assert lines["LampR-03a.fit"].endswith("the photon-transfer series (3 s)")
+    assert lines["given_master_bias.fits"].startswith("left out") and lines["night.json"] == "left out  not FITS"

@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-from autograder import checks, cli
+from autograder import checks
 from convenience_functions import lab, night as night_module, paths
 
 import realnight
@@ -27,12 +27,9 @@ from mistakes import WRONG_ANSWERS
 
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory):
-    """The real night imported into a folder (``night.json`` beside the frames)."""
-    base = tmp_path_factory.mktemp("real-night")
-    expected = realnight.write_real_night(base / "raw", base / "scratch")
-    assert cli.main(["data", "--from", str(base / "raw"), "--out", str(base / "night")]) == 0
-    return base / "night", expected
+def imported(imported_real_night):
+    """The imported night (conftest's, shared with the course tests) and what the import should take."""
+    return imported_real_night, realnight.expected()
 
 
 @pytest.fixture

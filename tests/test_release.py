@@ -304,3 +304,33 @@ def test_student_bundle_runs_release_notebooks_in_a_fresh_environment(student_en
         errors = set(result.stdout.split())
         assert errors, f"{notebook.name}: the stubs should raise NotImplementedError"
         assert errors <= {"NotImplementedError", "AssertionError"}, (notebook.name, errors)
+
+
+def test_release_data_goes_back_and_refuses_bad_folders(tmp_path, imported_real_night):
+    """``ccdlab release --data DIR`` on a small course folder: the night is copied and named; bad folders get
+    an error naming them and change nothing; the bundled folder goes back."""
+    from convenience_functions import night as night_module
+    from convenience_functions.paths import BUNDLED_DATA_SUBDIR, COURSE_NIGHT_FILE, course_data_dir
+
+    imported = imported_real_night
+    root = tmp_path / "course"
+    (root / BUNDLED_DATA_SUBDIR).mkdir(parents=True)
+    assert release.use_night(root, imported).startswith("the course's night is now")
+    assert (root / COURSE_NIGHT_FILE).is_file() and (root / release.COURSE_FRAMES / "night.json").is_file()
+    # Bad folders: a clear error naming the folder, and the course's night untouched.
+    before = (root / COURSE_NIGHT_FILE).read_bytes()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    lacking = tmp_path / "lacking"
+    shutil.copytree(imported, lacking)
+    (lacking / night_module.read(imported)["science_file"]).unlink()
+    for folder, words in ((tmp_path / "nowhere", "is not a folder"), (empty, "night.json is missing"),
+                          (lacking, "are missing")):
+        with pytest.raises(ValueError, match=words) as error:
+            release.use_night(root, folder)
+        assert str(folder) in str(error.value)
+        assert (root / COURSE_NIGHT_FILE).read_bytes() == before
+    # Back to the bundled frames: both files go.
+    assert "bundled frames" in release.use_night(root, root / BUNDLED_DATA_SUBDIR)
+    assert not (root / COURSE_NIGHT_FILE).exists() and not (root / release.COURSE_FRAMES).exists()
+    assert course_data_dir(root) == root / BUNDLED_DATA_SUBDIR
