@@ -464,6 +464,11 @@ def choose_set(frames):
             f"{_and(missing)} to import: each kind needs a frame of the science frame's shape and binning "
             "(and the flats its filter); see the table for what each file was taken as, or name the files "
             "with --bias, --darks, --flats or --science")
+    if len(chosen["bias"]) < 2:
+        raise NightImportError(
+            f"only one bias ({chosen['bias'][0].name}) to import: the lab needs two or more (the read noise is "
+            "measured from the difference of two, and a master bias is their median); see the table, or name "
+            "them with --bias")
     return {**chosen, "science": science}
 
 

@@ -292,6 +292,7 @@ def _strip_gain(folder):
 @pytest.mark.parametrize("change, message", [
     (_remove(["Dark-60s-001.fit", "Dark-60s-002.fit", "Dark-60s-003.fit", "Dark-10s-001.fit"]), "no darks"),
     (_remove(["Bias-001.fit", "Bias-002.fit", "zero003.fits"]), "no biases"),
+    (_remove(["Bias-001.fit", "Bias-002.fit"]), "only one bias (zero003.fits) to import: the lab needs two or more"),
     (_remove(["FlatR-001.fit", "FlatR-002.fit", "flat_R_003.fit", "lamp_004.fit"]), "no flats"),
     (_remove(["M51-R-001.fit", "M51-R-002.fit"]), "no science frame"),
     (_remove(["Bias-001.fit", "Bias-002.fit", "zero003.fits", "Bias-bin2.fit", "M51-R-001.fit", "M51-R-002.fit"]),
@@ -435,6 +436,7 @@ def test_ccdproc_real_raw_frame(tmp_path):
     (folder / CCDPROC_RAW.name).write_bytes(CCDPROC_RAW.read_bytes())
     shape = fits.getdata(CCDPROC_RAW).shape
     write_frame(folder, "zero01.fits", "zero", shape=shape, EXPTIME=0.0, GAIN=1.9)
+    write_frame(folder, "zero02.fits", "zero", shape=shape, seed=1, EXPTIME=0.0, GAIN=1.9)
     write_frame(folder, "dark01.fits", "dark", shape=shape, EXPTIME=150.0, GAIN=1.9)
     write_frame(folder, "flat01.fits", "flat", shape=shape, level=20000.0, EXPTIME=5.0, GAIN=1.9)
     out = tmp_path / "night"
