@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from . import lab
+from .night import NIGHT_FILE
 
 #: Environment variable that points the lab at another copy of the frames
 #: (the grader uses it to give every submission a private copy).
@@ -108,7 +109,7 @@ def data_paths(filenames, folder=None):
     return [data_path(name, folder) for name in filenames]
 
 
-def series_dir(series):
+def series_dir(series, folder=None):
     """Return the folder of the frames of one of notebook 06's series.
 
     Parameters
@@ -116,11 +117,13 @@ def series_dir(series):
     series : str
         ``'ptc'`` (the photon-transfer flat pairs, ``lab.PTC_FLAT_PAIRS``)
         or ``'dark_series'`` (``lab.DARK_SERIES_FILES``).
+    folder : str or pathlib.Path, optional
+        The night's folder; default :func:`data_dir`.
 
     Returns
     -------
     pathlib.Path
-        :func:`data_dir` when its night has that series; else the folder of
+        ``folder`` when its night has that series; else the folder of
         the simulated camera written beside the night's frames
         (:data:`SIMULATED_CAMERA_DIRNAME`), whose night has it.  Read the
         series' names, and the biases that go with them, with
@@ -136,11 +139,11 @@ def series_dir(series):
     """
     if series not in SERIES:
         raise ValueError(f"series must be one of {', '.join(map(repr, SERIES))}, not {series!r}")
-    folder = data_dir()
+    folder = data_dir() if folder is None else Path(folder)
     if lab.night_facts(folder)[SERIES[series]]:
         return folder
     simulated = folder / SIMULATED_CAMERA_DIRNAME
-    if (simulated / "night.json").is_file() and lab.night_facts(simulated)[SERIES[series]]:
+    if (simulated / NIGHT_FILE).is_file() and lab.night_facts(simulated)[SERIES[series]]:
         return simulated
     raise FileNotFoundError(
         f"the night in {folder} has no {SERIES_WORDS[series]} and no simulated camera in {simulated}")

@@ -90,7 +90,7 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
-from convenience_functions import night as night_file
+from convenience_functions import lab, night as night_file
 
 from . import simulate
 
@@ -750,7 +750,7 @@ def simulated_camera(folder, night):
 
     gain = night["camera"]["gain_e_per_adu"]
     biases = [folder / name for name in night["bias_files"]]
-    master_dark = fits.getdata(folder / "given_master_dark.fits").astype(float)
+    master_dark = fits.getdata(folder / lab.GIVEN_MASTER_FILES["dark"]).astype(float)
     copied = {
         "gain_e_per_adu": gain,
         "read_noise_e": round(solutions.measure_read_noise(biases[0], biases[1], gain), 3) if len(biases) > 1

@@ -1801,9 +1801,9 @@ def description_file(night, first_bias):
     Parameters
     ----------
     night : NightDescription
-    first_bias : numpy.ndarray
+    first_bias : numpy.ndarray or None
         The night's first bias frame, ADU, for the histogram range when the
-        description does not set one.
+        description does not set one (else unused).
 
     Returns
     -------
@@ -1910,7 +1910,9 @@ def simulate_night(out_dir, shape=None, seed=None, *, night=None, overwrite=Fals
             "n_saturated": int(np.count_nonzero(data >= saturation)),
             "sha256": hashlib.sha256(blob).hexdigest(),
         }
-    first_bias = fits.getdata(out_dir / night.bias_files[0]) if night.bias_files else None
+    # The first bias sets 02's histogram range only when the description does not.
+    first_bias = (fits.getdata(out_dir / night.bias_files[0])
+                  if night.bias_histogram_range_adu is None and night.bias_files else None)
     night_file.write(out_dir, description_file(night, first_bias))
     truth = _truth(night, components, twilight, frames)
     if _has_lab_names(night):

@@ -77,14 +77,14 @@ def series_night(night, series):
     ``ccdlab data --from`` wrote beside an imported night's frames
     (``convenience_functions.paths.series_dir``), with its own biases.
     """
-    if (night.ptc_pairs if series == "ptc" else night.dark_series):
+    if night.ptc_pairs if series == "ptc" else night.dark_series:
         return night
-    from convenience_functions.paths import SIMULATED_CAMERA_DIRNAME
+    from convenience_functions.paths import series_dir
 
-    simulated = night.folder / SIMULATED_CAMERA_DIRNAME
-    if not (simulated / "night.json").is_file():
+    try:
+        return night_of(series_dir(series, night.folder))
+    except (FileNotFoundError, ValueError):  # no simulated camera either: judged on the night itself
         return night
-    return night_of(simulated)
 
 
 def _simulation(folder, first_bias):
@@ -97,6 +97,7 @@ def _simulation(folder, first_bias):
     import hashlib
     import json
 
+    from convenience_functions import night as night_file
     from sample_data import import_night, simulate
 
     folder = Path(folder)
@@ -108,11 +109,10 @@ def _simulation(folder, first_bias):
     except (OSError, KeyError, ValueError):
         pass
     try:
-        parent = json.loads((folder.parent / "night.json").read_text())
-        record = parent["simulated_camera"]
-    except (OSError, KeyError, ValueError, TypeError):
+        record = night_file.cached(folder.parent).get("simulated_camera")
+    except ValueError:  # no (valid) description above: not a simulated camera
         return None
-    if record.get("folder") != folder.name:
+    if not record or record.get("folder") != folder.name:
         return None
     return import_night.simulated_camera_description(record)
 
