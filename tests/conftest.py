@@ -213,6 +213,37 @@ def unchanged():
 
 
 # ---------------------------------------------------------------------------
+# Two test processes on two cores (pytest-xdist, ``-n auto --dist loadgroup``)
+
+#: Modules whose tests watch the checkout's files and start servers and browsers
+#: in it: they run one after another, in one process.
+CHECKOUT_MODULES = ("test_browser.py", "test_labserver.py")
+
+#: The group of every test that reads the shared graded class.
+GRADED_CLASS_GROUP = "graded_class"
+
+
+def xdist_group_of(item):
+    """The pytest-xdist group an item runs in: its module, the checkout's, or the graded class's.
+
+    A module's tests share its module-scoped fixtures, so a module stays in
+    one process; every test of the graded class shares its session fixture
+    (five minutes of grading), so they all run in one process too.
+    """
+    if GRADED_CLASS_GROUP in getattr(item, "fixturenames", ()):
+        return GRADED_CLASS_GROUP
+    module = Path(str(item.fspath)).name
+    return "checkout" if module in CHECKOUT_MODULES else module
+
+
+def pytest_collection_modifyitems(config, items):
+    """Group the items for pytest-xdist; the graded class, the longest group, first."""
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(xdist_group_of(item)))
+    items.sort(key=lambda item: xdist_group_of(item) != GRADED_CLASS_GROUP)  # stable: otherwise as collected
+
+
+# ---------------------------------------------------------------------------
 # One graded class, shared by test_grading.py and test_hardening.py
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import labbrowser
 from autograder import course, labserver
 
 psutil = pytest.importorskip("psutil")
@@ -34,8 +35,10 @@ def untracked_files(root):
     """Untracked and ignored files of the git checkout ``root`` (None without git).
 
     Tracked files are not looked at (a server does not edit them unasked;
-    other work in the same checkout may), nor ``.venv``, ``.git`` and
-    Python's ``__pycache__`` folders.
+    other work in the same checkout may), nor the folders tests and tools
+    write on their own (``labbrowser.UNWATCHED``: ``.venv``, ``.git``, the
+    screenshots of tests running beside this one) and Python's
+    ``__pycache__`` folders.
     """
     if shutil.which("git") is None or not (Path(root) / ".git").exists():
         return None
@@ -50,7 +53,7 @@ def untracked_files(root):
         found = [p for p in entry.rglob("*") if p.is_file()] if entry.is_dir() else [entry]
         for path in found:
             parts = path.relative_to(root).parts
-            if parts[0] in (".venv", ".git", ".pytest_cache") or "__pycache__" in parts:
+            if parts[0] in labbrowser.UNWATCHED or "__pycache__" in parts:
                 continue
             files.add(path.relative_to(root).as_posix())
     return files
