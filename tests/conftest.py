@@ -213,34 +213,52 @@ def unchanged():
 
 
 # ---------------------------------------------------------------------------
-# Two test processes on two cores (pytest-xdist, ``-n auto --dist loadgroup``)
+# Two test processes on two cores (pytest-xdist, ``-n auto``)
 
-#: Modules whose tests watch the checkout's files and start servers and browsers
-#: in it: they run one after another, in one process.
-CHECKOUT_MODULES = ("test_browser.py", "test_labserver.py")
+#: Modules whose tests run in one process, one after another, by group: the
+#: graded class's (its session fixture is five minutes of grading, done once)
+#: and the checkout's (they watch the checkout's files while servers and
+#: browsers run in it).  Every other module is a group of its own, so its
+#: module-scoped fixtures are built once.
+XDIST_GROUPS = {
+    "test_dask_grading.py": "graded_class",
+    "test_grading.py": "graded_class",
+    "test_hardening.py": "graded_class",
+    "test_browser.py": "checkout",
+    "test_labserver.py": "checkout",
+}
 
-#: The group of every test that reads the shared graded class.
-GRADED_CLASS_GROUP = "graded_class"
+
+def xdist_group(nodeid):
+    """The group of the test ``nodeid`` (``tests/test_x.py::test_y[z]``): XDIST_GROUPS's, else its module."""
+    module = nodeid.split("::", 1)[0]
+    return XDIST_GROUPS.get(Path(module).name, module)
 
 
-def xdist_group_of(item):
-    """The pytest-xdist group an item runs in: its module, the checkout's, or the graded class's.
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's scheduling by scope, with XDIST_GROUPS's scopes, in the order of the collection.
 
-    A module's tests share its module-scoped fixtures, so a module stays in
-    one process; every test of the graded class shares its session fixture
-    (five minutes of grading), so they all run in one process too.
+    (Not ``--dist loadgroup``: with pytest 9.2 its ``xdist_group`` marks are lost.)
     """
-    if GRADED_CLASS_GROUP in getattr(item, "fixturenames", ()):
-        return GRADED_CLASS_GROUP
-    module = Path(str(item.fspath)).name
-    return "checkout" if module in CHECKOUT_MODULES else module
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return xdist_group(nodeid)
+
+    config.option.loadscopereorder = False  # the order pytest_collection_modifyitems gives
+    return ByGroup(config, log)
 
 
 def pytest_collection_modifyitems(config, items):
-    """Group the items for pytest-xdist; the graded class, the longest group, first."""
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(xdist_group_of(item)))
-    items.sort(key=lambda item: xdist_group_of(item) != GRADED_CLASS_GROUP)  # stable: otherwise as collected
+    """The graded class's group first (the longest); refuse a graded-class test outside it."""
+    outside = [item.nodeid for item in items
+               if "graded_class" in getattr(item, "fixturenames", ()) and xdist_group(item.nodeid) != "graded_class"]
+    if outside:
+        raise pytest.UsageError(f"tests of the shared graded class outside its module group (XDIST_GROUPS in "
+                                f"tests/conftest.py): {', '.join(outside)}")
+    items.sort(key=lambda item: xdist_group(item.nodeid) != "graded_class")  # stable: otherwise as collected
 
 
 # ---------------------------------------------------------------------------
