@@ -38,7 +38,7 @@ from . import checks, course, grading
 from .feedback import offline_math
 from .inspection import inspect_notebooks
 from .options import GradingOptions, ensure_sandbox
-from .safefiles import read_regular, remove_tree
+from .safefiles import read_regular, remove_tree, write_regular
 from .verdicts import apply_verdicts
 
 #: Statuses, most serious first: the first that applies is reported.
@@ -209,6 +209,33 @@ def notebook_status(notebook_text, seconds):
     return flags, stop
 
 
+def _restore_replaced(autograded, readable, flags):
+    """Undo what a kernel did to the notebooks nbgrader writes beside it (grading without the sandbox).
+
+    Without the sandbox a kernel runs in the folder of the autograded
+    notebooks and may replace one by a link or plant another.  A graded
+    notebook that is no longer a regular file is written again from the
+    notebook handed in (its verdicts still come from the runner); any other
+    notebook there is removed.  Either flags the student.
+    """
+    if not autograded.is_dir():
+        return
+    for path in sorted(autograded.glob("*.ipynb")):
+        regular = path.is_file() and not path.is_symlink()
+        if path.name in readable and regular:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            remove_tree(path)
+        else:
+            path.unlink()
+        if path.name in readable:
+            write_regular(path, readable[path.name])
+            flags.setdefault("flagged", []).append(
+                f"{path.name}: its run replaced the graded notebook (graded from the notebook handed in)")
+        else:
+            flags.setdefault("flagged", []).append(f"{path.name}: planted beside the graded notebooks by a run")
+
+
 # ---------------------------------------------------------------------------
 # Step 5: collecting scores and feedback
 
@@ -364,6 +391,7 @@ def _grade(submission, options):
         failures = _autograde_each(root, submission.student_id, names, options.cell_timeout_s, config)
         if zygote is not None:
             zygote.stop()
+        _restore_replaced(grading.student_dir(root, "autograded", submission.student_id), readable, flags)
         # What the kernels' runs say, read before the verdicts rewrite the grade cells' outputs.
         stops = {}
         for name in names:

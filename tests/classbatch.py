@@ -547,6 +547,18 @@ EXPECTED = {
     "cheat_linked_handin": ("unreadable_notebook", {"03_dark_current": ZERO}),
 }
 
+#: student -> status when the kernels ran without the sandbox, where it differs: cheat_files's kernel then
+#: runs beside the autograded notebooks and replaces them by links (the grader grades the handed-in ones).
+STATUS_WITHOUT_SANDBOX = {"cheat_files": "flagged"}
+
+
+def expected_status(student_id, sandboxed=True):
+    """The status ``ccdlab grade`` must give a student of EXPECTED, with or without the sandbox."""
+    if not sandboxed and student_id in STATUS_WITHOUT_SANDBOX:
+        return STATUS_WITHOUT_SANDBOX[student_id]
+    return EXPECTED[student_id][0]
+
+
 #: The students of the hardening issue (hack_escape is built by the test: it needs paths).
 HACKERS = [hack_skip_tag, hack_deleted_cell, hack_side_files, hack_exit_last, hack_flood]
 

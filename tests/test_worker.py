@@ -1,4 +1,4 @@
-"""One student's status from the executed notebook's cells (autograder.worker.notebook_status)."""
+"""One student's status from the executed notebook's cells (autograder.worker.notebook_status), and what a run left."""
 
 import nbformat
 
@@ -31,3 +31,27 @@ def test_a_dead_kernel_is_kernel_died():
 
 def test_statuses_are_ordered_most_serious_first():
     assert STATUSES[0] == "kernel_died" and STATUSES[1] == "timeout" and STATUSES[-1] == "ok"
+
+
+def test_a_graded_notebook_a_run_replaced_is_graded_from_the_one_handed_in(tmp_path):
+    """Without the sandbox a kernel runs beside the autograded notebooks: links and planted notebooks go."""
+    from autograder.worker import _restore_replaced
+
+    outside = tmp_path / "instructor.txt"
+    outside.write_text("the instructor's")
+    autograded = tmp_path / "autograded"
+    autograded.mkdir()
+    handed_in = {"01.ipynb": b'{"handed": "in"}', "02.ipynb": b'{"two": 2}', "03.ipynb": b"{}"}
+    (autograded / "01.ipynb").symlink_to(outside)
+    (autograded / "02.ipynb").write_bytes(b'{"executed": true}')
+    (autograded / "03.ipynb").mkdir()
+    (autograded / "planted.ipynb").symlink_to(outside)
+    flags = {}
+    _restore_replaced(autograded, handed_in, flags)
+    assert not (autograded / "01.ipynb").is_symlink()
+    assert (autograded / "01.ipynb").read_bytes() == handed_in["01.ipynb"]
+    assert (autograded / "02.ipynb").read_bytes() == b'{"executed": true}'  # untouched: the kernel's run
+    assert (autograded / "03.ipynb").read_bytes() == b"{}"
+    assert not (autograded / "planted.ipynb").exists() and not (autograded / "planted.ipynb").is_symlink()
+    assert outside.read_text() == "the instructor's"
+    assert sorted(flag.split(":")[0] for flag in flags["flagged"]) == ["01.ipynb", "03.ipynb", "planted.ipynb"]
