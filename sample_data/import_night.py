@@ -26,8 +26,9 @@ Each chosen frame is cropped to the same centred ``N x N`` window
 (:func:`crop_window`; ``--size 0`` keeps the whole frame) with its raw
 integers, ``BZERO`` and every header card kept (``NAXISn`` give the new
 size, ``CRPIXn`` move with the window, ``CHECKSUM``/``DATASUM`` are
-recomputed) and a ``HISTORY`` card saying where the window lies; the file
-keeps its name.
+recomputed, ``DATASEC``/``TRIMSEC``/``BIASSEC`` give the part of their
+region inside the window, or go when none is, each with a ``HISTORY`` card)
+and a ``HISTORY`` card saying where the window lies; the file keeps its name.
 
 A frame whose header gives its exposure time only as ``EXPOSURE`` gets an
 ``EXPTIME`` card of the same value, and a bias with neither gets
@@ -592,7 +593,60 @@ def crop_hdu(path, window):
             hdu.header[keyword] = header[keyword] - start
     hdu.header.add_history(f"{HISTORY_PREFIX} section [{col0 + 1}:{col0 + nx},{row0 + 1}:{row0 + ny}] of a "
                            f"{full[0]}x{full[1]} frame")
+    if (row0, col0, ny, nx) != (0, 0) + tuple(full):
+        for keyword in SECTION_KEYWORDS:
+            if keyword in header:
+                _crop_section_card(hdu.header, keyword, window)
     return hdu
+
+
+#: Cards giving a region of the frame's own pixels as a FITS section ``[x1:x2,y1:y2]`` (IRAF's, ccdproc's).
+SECTION_KEYWORDS = ("DATASEC", "TRIMSEC", "BIASSEC")
+
+
+def crop_section(section, window):
+    """The FITS section ``[x1:x2,y1:y2]`` (1-based, inclusive) in the pixels of a crop, or None.
+
+    Parameters
+    ----------
+    section : str
+        A section of the whole frame, such as a TRIMSEC card's value.
+    window : tuple of int
+        ``(row0, col0, ny, nx)`` of the crop (:func:`crop_window`).
+
+    Returns
+    -------
+    str or None
+        The part of the section inside the window, in the window's pixels;
+        None when none of it is inside, or the text is not an increasing
+        section.
+    """
+    import re
+
+    row0, col0, ny, nx = window
+    match = re.fullmatch(r"\s*\[\s*(\d+)\s*:\s*(\d+)\s*,\s*(\d+)\s*:\s*(\d+)\s*\]\s*", str(section))
+    if match is None:
+        return None
+    x1, x2, y1, y2 = (int(value) for value in match.groups())
+    if x1 > x2 or y1 > y2:
+        return None
+    x1, x2 = max(x1 - col0, 1), min(x2 - col0, nx)
+    y1, y2 = max(y1 - row0, 1), min(y2 - row0, ny)
+    if x1 > x2 or y1 > y2:
+        return None
+    return f"[{x1}:{x2},{y1}:{y2}]"
+
+
+def _crop_section_card(header, keyword, window):
+    """Give ``header[keyword]`` (a section of the whole frame) in the crop's pixels, or remove it, with HISTORY."""
+    old = header[keyword]
+    new = crop_section(old, window)
+    if new is None:
+        del header[keyword]
+        header.add_history(f"{HISTORY_IMPORT} {keyword} {old} removed: not a section of the kept window")
+    elif new != old:
+        header[keyword] = new
+        header.add_history(f"{HISTORY_IMPORT} {keyword} was {old} of the whole frame")
 
 
 # =============================================================================

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import classbatch
-from autograder import report
+from autograder import course, report
 from autograder.cli import main as ccdlab
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -97,8 +97,6 @@ def test_grading_again_reuses_unchanged_students(graded, batch, capsys):
 
 def test_hand_grades_reach_grades_csv_and_feedback_and_pending_is_not_zero(graded, batch, capsys):
     from nbgrader.api import Gradebook
-
-    from autograder import course
 
     manual = [grade_id for _, grade_id, _, is_manual in classbatch.grade_cells() if is_manual]
     (worth,) = [points for _, grade_id, points, _ in classbatch.grade_cells() if grade_id == "xlim_answer"]
@@ -320,3 +318,8 @@ def test_jobs_1_and_plain_nbgrader_give_the_same_scores(graded_class, tmp_path):
             assert sum(auto.values()) < float(one[student]["total"]), \
                 f"{student}: plain nbgrader differs without ccdlab protecting the student"
     assert sorted(different) == sorted(s for s in differs if s in students), differs
+
+
+def test_readme_counts_the_hostile_class():
+    readme = " ".join((course.REPO_ROOT / "README.md").read_text().split())
+    assert f"hostile class of {len(classbatch.EXPECTED)} synthetic students" in readme

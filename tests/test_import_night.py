@@ -450,7 +450,20 @@ def test_ccdproc_real_raw_frame(tmp_path):
     with fits.open(CCDPROC_RAW, do_not_scale_image_data=True) as raw, \
             fits.open(out / CCDPROC_RAW.name, do_not_scale_image_data=True) as new:
         np.testing.assert_array_equal(new[0].data, raw[0].data[row0:row0 + 100, col0:col0 + 100])
-        assert new[0].header["BZERO"] == 32768 and new[0].header["TRIMSEC"] == raw[0].header["TRIMSEC"]
+        assert new[0].header["BZERO"] == 32768
+        # Its TRIMSEC names the trimmed region's pixels inside the window; its overscan (BIASSEC) is outside.
+        trimmed = _section_mask(raw[0].header["TRIMSEC"], shape)[row0:row0 + 100, col0:col0 + 100]
+        np.testing.assert_array_equal(_section_mask(new[0].header["TRIMSEC"], (100, 100)), trimmed)
+        assert "BIASSEC" in raw[0].header and "BIASSEC" not in new[0].header
+
+
+def _section_mask(section, shape):
+    """The pixels of a frame of ``shape`` a FITS section names, as ccdproc reads it."""
+    from ccdproc.utils.slices import slice_from_string
+
+    mask = np.zeros(shape, bool)
+    mask[slice_from_string(section, fits_convention=True)] = True
+    return mask
 
 
 def test_checksum_cards_are_recomputed_for_the_window(tmp_path):
@@ -504,3 +517,23 @@ def test_the_bundled_night_imported_from_its_headers_keeps_its_series(tmp_path, 
     lines = table_lines(capsys.readouterr().out)
     assert lines["LampR-03a.fit"].endswith("the photon-transfer series (3 s)")
     assert lines["given_master_bias.fits"].startswith("left out") and lines["night.json"] == "left out  not FITS"
+
+
+def test_crop_gives_section_cards_in_the_window_s_pixels(tmp_path):
+    """DATASEC/TRIMSEC/BIASSEC of the whole frame become the part inside the window; one outside it goes."""
+    data = np.arange(60 * 80, dtype=np.uint16).reshape(60, 80)  # 60 rows, 80 columns: overscan in columns 71-80
+    header = fits.Header({"DATASEC": "[1:70,1:60]", "TRIMSEC": "[2:70,3:60]", "BIASSEC": "[71:80,1:60]"})
+    fits.PrimaryHDU(data, header).writeto(tmp_path / "frame.fit")
+    window = import_night.crop_window(data.shape, 40)  # rows 11-50, columns 21-60
+    header = import_night.crop_hdu(tmp_path / "frame.fit", window).header
+    row0, col0, ny, nx = window
+    assert (header["DATASEC"], header["TRIMSEC"]) == ("[1:40,1:40]", "[1:40,1:40]")
+    assert "BIASSEC" not in header  # the overscan lies outside the window
+    history = " ".join(str(text) for text in header["HISTORY"])
+    assert "BIASSEC [71:80,1:60] removed" in history and "TRIMSEC was [2:70,3:60]" in history
+    # A section reaching into the window names exactly its pixels there (sections read by ccdproc).
+    for section in ("[15:30,45:70]", "[1:80,1:60]", "[25:26,12:12]"):
+        np.testing.assert_array_equal(_section_mask(import_night.crop_section(section, window), (ny, nx)),
+                                      _section_mask(section, data.shape)[row0:row0 + ny, col0:col0 + nx],
+                                      err_msg=section)
+    assert import_night.crop_section("[30:15,1:60]", window) is None  # a flipped section is not guessed at
