@@ -119,12 +119,16 @@ def _scratch_course(scratch, template, data_source, copy_data):
     guard = scratch / "guard"
     guard.mkdir()
     (guard / "sitecustomize.py").write_text(_GUARD)
-    data = scratch / "data"
+    return root, _copy_frames(data_source, scratch / "data")
+
+
+def _copy_frames(data_source, data):
+    """A read-only copy of the night's frames at ``data`` (no truth); return ``data``."""
     shutil.copytree(data_source, data, ignore=_frames_only)
     for path in sorted(data.rglob("*"), reverse=True):  # files before their folders
         path.chmod(0o555 if path.is_dir() else 0o444)
     data.chmod(0o555)
-    return root, data
+    return data
 
 
 # ---------------------------------------------------------------------------
@@ -380,8 +384,8 @@ def _grade(submission, options):
     scratch = Path(tempfile.mkdtemp(prefix="ccdlab-"))
     zygote = None
     try:
-        root, data = _scratch_course(scratch, template, Path(options.data_source or data_dir()).resolve(),
-                                     copy_data=not options.sandboxed)
+        data_source = Path(options.data_source or data_dir()).resolve()
+        root, data = _scratch_course(scratch, template, data_source, copy_data=not options.sandboxed)
         handed_in = grading.submission_dir(root, submission.student_id)
         handed_in.mkdir(parents=True)
         for name, content in readable.items():
@@ -407,6 +411,8 @@ def _grade(submission, options):
                 stops[name] = stop
         runner_cwd = scratch / "runner-cwd"
         runner_cwd.mkdir()
+        if not options.sandboxed:  # the kernels could write their copy (as root, read-only is no bar): a new one
+            data = _copy_frames(data_source, scratch / "runner-data")
         argv, env, visible = judging.runner_command(scratch, data, night.folder, options.sandboxed, runner_cwd)
         parsed = {name: json.loads(content) for name, content in readable.items()}
         verdicts = judging.judge_notebooks(parsed, _graded_ids(options.source_root), argv, runner_cwd, env,

@@ -18,8 +18,6 @@ FULL_CLASS_VARIABLE = "CCDLAB_TEST_FULL_CLASS"
 
 FULL = "full"
 ZERO = "zero"
-#: Full marks when the kernels ran in the sandbox (which stops the harm), zero otherwise.
-FULL_IF_SANDBOXED = "full if sandboxed"
 
 
 def full_class_requested():
@@ -522,7 +520,8 @@ EXPECTED = {
     "hostile_loop": ("timeout", {"02_histogram": ZERO}),
     "hostile_exit": ("kernel_died", {"03_dark_current": ZERO}),
     "hostile_flood": ("ok", {}),
-    "hostile_rmdata": ("ok", {"05_process_data": FULL_IF_SANDBOXED}),
+    # Its kernel deletes its frames (the sandbox's are read-only); the runner reads its own copy.
+    "hostile_rmdata": ("ok", {}),
     "hostile_points": ("flagged", {}),
     # Its own numpy.median = mean makes its later functions average, in its kernel as in its runner.
     "hostile_patch": ("flagged", {"test_combine_bias": ZERO, "test_combine_darks": ZERO, "test_combine_flats": ZERO}),
@@ -571,7 +570,7 @@ def build(folder, students=STUDENTS):
     return sorted(student.__name__ for student in students)
 
 
-def expected_scores(student_id, grade_cells, sandboxed=False):
+def expected_scores(student_id, grade_cells):
     """Expected auto-graded scores of a student: ``{grade_id: points}``.
 
     Parameters
@@ -585,8 +584,6 @@ def expected_scores(student_id, grade_cells, sandboxed=False):
         if manual:
             continue
         rule = rules.get(grade_id, rules.get(notebook, rules.get("*", FULL)))
-        if rule == FULL_IF_SANDBOXED:
-            rule = FULL if sandboxed else ZERO
         scores[grade_id] = points if rule == FULL else 0
     return scores
 
