@@ -524,3 +524,22 @@ def test_06_dark_signal_is_a_line_through_nearly_zero():
     assert np.max(np.abs(means - (intercept + slope * times))) < 0.05 * means.max()
     assert solutions.fit_dark_current(data_paths(lab.DARK_SERIES_FILES), bias, lab.GAIN_E_PER_ADU) == pytest.approx(
         slope * lab.GAIN_E_PER_ADU, rel=0.05)
+
+
+def test_05_pixels_whose_dark_charge_rivals_the_sky_stay_noisier():
+    quoted("05_process_data.ipynb",
+           r"so a pixel whose dark charge rivals the sky's stays\s+noisier than its neighbours")
+    # The reference's calibration with the given masters; the truth's dark current picks the pixels.
+    dark_scale = lab.SCIENCE_EXPTIME_S / header(lab.GIVEN_MASTER_FILES["dark"])["EXPTIME"]
+    calibrated = (frame(lab.SCIENCE_FILE) - given("bias") - given("dark") * dark_scale) / given("flat")
+    sky_e = np.median(calibrated) * lab.GAIN_E_PER_ADU
+    rivals = components()["dark_current_e_per_s"] * lab.SCIENCE_EXPTIME_S >= sky_e
+    unsaturated = frame(lab.SCIENCE_FILE) < header(lab.SCIENCE_FILE)["SATURATE"]
+    padded = np.pad(calibrated, 1, mode="edge")
+    ny, nx = calibrated.shape
+    neighbours = np.median([padded[1 + dy:ny + 1 + dy, 1 + dx:nx + 1 + dx]
+                            for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)], axis=0)
+    deviation = np.abs(calibrated - neighbours)
+    assert (rivals & unsaturated).sum() >= 10  # the bundled camera has some
+    # At least sqrt(2) times the noise where the dark charge equals the sky's; more for hotter ones.
+    assert np.median(deviation[rivals & unsaturated]) > 1.4 * np.median(deviation[~rivals & unsaturated])  # 2.1
