@@ -122,6 +122,18 @@ def _scratch_course(scratch, template, data_source, copy_data):
     return root, _copy_frames(data_source, scratch / "data")
 
 
+def _runner_frames(options, scratch, kernels_frames, data_source):
+    """The frames the runner reads: the kernels' in the sandbox (read-only there), else a copy of its own.
+
+    Without the sandbox the kernels ran with a copy they could write (as root,
+    read-only modes are no bar): a notebook that deleted it must not take the
+    runner's checks with it.
+    """
+    if options.sandboxed:
+        return kernels_frames
+    return _copy_frames(data_source, scratch / "runner-data")
+
+
 def _copy_frames(data_source, data):
     """A read-only copy of the night's frames at ``data`` (no truth); return ``data``."""
     shutil.copytree(data_source, data, ignore=_frames_only)
@@ -411,8 +423,7 @@ def _grade(submission, options):
                 stops[name] = stop
         runner_cwd = scratch / "runner-cwd"
         runner_cwd.mkdir()
-        if not options.sandboxed:  # the kernels could write their copy (as root, read-only is no bar): a new one
-            data = _copy_frames(data_source, scratch / "runner-data")
+        data = _runner_frames(options, scratch, data, data_source)
         argv, env, visible = judging.runner_command(scratch, data, night.folder, options.sandboxed, runner_cwd)
         parsed = {name: json.loads(content) for name, content in readable.items()}
         verdicts = judging.judge_notebooks(parsed, _graded_ids(options.source_root), argv, runner_cwd, env,

@@ -55,3 +55,24 @@ def test_a_graded_notebook_a_run_replaced_is_graded_from_the_one_handed_in(tmp_p
     assert not (autograded / "planted.ipynb").exists() and not (autograded / "planted.ipynb").is_symlink()
     assert outside.read_text() == "the instructor's"
     assert sorted(flag.split(":")[0] for flag in flags["flagged"]) == ["01.ipynb", "03.ipynb", "planted.ipynb"]
+
+
+def test_without_the_sandbox_the_runner_reads_frames_no_kernel_touched(tmp_path):
+    """hostile_rmdata's kernel deletes its frames: the runner's are another copy (in the sandbox, read-only ones)."""
+    import dataclasses
+    import shutil
+
+    from autograder.options import GradingOptions
+    from autograder.worker import _runner_frames, _scratch_course
+    from convenience_functions.paths import data_dir
+
+    template = tmp_path / "template"
+    template.mkdir()
+    unsandboxed = dataclasses.replace(GradingOptions(), sandboxed=False)
+    _root, kernels = _scratch_course(tmp_path, template, data_dir(), copy_data=True)
+    shutil.rmtree(kernels)  # what the kernel may do (the tests run as root: the modes do not stop it)
+    runner = _runner_frames(unsandboxed, tmp_path, kernels, data_dir())
+    assert runner != kernels
+    assert sorted(path.name for path in runner.iterdir()) == sorted(
+        path.name for path in data_dir().iterdir() if not path.name.endswith(".json") or path.name == "night.json")
+    assert _runner_frames(dataclasses.replace(unsandboxed, sandboxed=True), tmp_path, kernels, data_dir()) == kernels
