@@ -407,11 +407,12 @@ def _grade(submission, options):
         failures = _autograde_each(root, submission.student_id, names, options.cell_timeout_s, config)
         if zygote is not None:
             zygote.stop()
-        _restore_replaced(grading.student_dir(root, "autograded", submission.student_id), readable, flags)
+        autograded = grading.student_dir(root, "autograded", submission.student_id)
+        _restore_replaced(autograded, readable, flags)
         # What the kernels' runs say, read before the verdicts rewrite the grade cells' outputs.
         stops = {}
         for name in names:
-            path = grading.student_dir(root, "autograded", submission.student_id) / name
+            path = autograded / name
             found, stop = {}, None
             if path.is_file():
                 found, stop = notebook_status(read_regular(path).decode("utf-8"), options.cell_timeout_s)

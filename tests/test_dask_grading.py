@@ -332,9 +332,8 @@ def test_a_local_cluster_grades_like_local_grading_though_a_worker_is_killed_mid
     assert sorted(distributed) == students
     for student, row in distributed.items():
         assert row == local[student], student
-    for student in SUBSET:  # and local grading is right about them
-        assert local[student.__name__]["status"] == classbatch.expected_status(student.__name__, graded_class.sandboxed), \
-            student.__name__
+    for student in (student.__name__ for student in SUBSET):  # and local grading is right about them
+        assert local[student]["status"] == classbatch.expected_status(student, graded_class.sandboxed), student
     feedback = sorted((out / "feedback" / VICTIM / "ccd_reduction").glob("*.html"))
     assert len(feedback) == len(classbatch.notebook_names()) and all(path.stat().st_size > 1000 for path in feedback)
     assert (out / report.SUMMARY_FILE).stat().st_size > 10_000
